@@ -1,0 +1,119 @@
+package registry
+
+import "time"
+
+// Model is a model offered by a provider. The provider and alias fields are
+// filled when the model is read from a view that joins them.
+type Model struct {
+	ID            string         `json:"id"`
+	ProviderID    string         `json:"provider_id"`
+	Name          string         `json:"name"`
+	ModelID       string         `json:"model_id"`
+	ModelType     ModelType      `json:"model_type"`
+	Capabilities  []string       `json:"capabilities"`
+	VRAMMB        *int           `json:"vram_mb"`
+	ContextLength *int           `json:"context_length"`
+	Description   *string        `json:"description"`
+	Metadata      map[string]any `json:"metadata"`
+	Active        bool           `json:"active"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+
+	ProviderName    string       `json:"provider_name,omitempty"`
+	ProviderType    ProviderType `json:"provider_type,omitempty"`
+	ProviderAPIBase *string      `json:"provider_api_base,omitempty"`
+	ProviderActive  *bool        `json:"provider_active,omitempty"`
+	Aliases         []string     `json:"aliases,omitempty"`
+}
+
+// ModelInput creates a model, or replaces one (PUT).
+type ModelInput struct {
+	ProviderID    string         `json:"provider_id"`
+	Name          string         `json:"name"`
+	ModelID       string         `json:"model_id"`
+	ModelType     ModelType      `json:"model_type"`
+	Capabilities  []string       `json:"capabilities,omitempty"`
+	VRAMMB        *int           `json:"vram_mb,omitempty"`
+	ContextLength *int           `json:"context_length,omitempty"`
+	Description   *string        `json:"description,omitempty"`
+	Metadata      map[string]any `json:"metadata,omitempty"`
+	Active        *bool          `json:"active,omitempty"`
+}
+
+// Validate checks every field and reports all problems at once.
+func (in ModelInput) Validate() error {
+	f := fieldErrors{}
+	checkUUID(f, "provider_id", in.ProviderID)
+	if msg := checkGatewayName(in.Name); msg != "" {
+		f.set("name", msg)
+	}
+	if msg := checkName(in.ModelID); msg != "" {
+		f.set("model_id", msg)
+	}
+	if !in.ModelType.Valid() {
+		f.add("model_type", "must be one of %s", list(ModelTypes))
+	}
+	checkCapabilities(f, in.Capabilities)
+	checkNonNegative(f, "vram_mb", in.VRAMMB)
+	checkNonNegative(f, "context_length", in.ContextLength)
+	checkText(f, "description", in.Description, 2000)
+	return f.err()
+}
+
+// ModelPatch changes some fields of a model; nil fields stay as they are.
+type ModelPatch struct {
+	ProviderID    *string         `json:"provider_id,omitempty"`
+	Name          *string         `json:"name,omitempty"`
+	ModelID       *string         `json:"model_id,omitempty"`
+	ModelType     *ModelType      `json:"model_type,omitempty"`
+	Capabilities  *[]string       `json:"capabilities,omitempty"`
+	VRAMMB        *int            `json:"vram_mb,omitempty"`
+	ContextLength *int            `json:"context_length,omitempty"`
+	Description   *string         `json:"description,omitempty"`
+	Metadata      *map[string]any `json:"metadata,omitempty"`
+	Active        *bool           `json:"active,omitempty"`
+}
+
+// Validate checks the fields that are present.
+func (p ModelPatch) Validate() error {
+	f := fieldErrors{}
+	if p.ProviderID != nil {
+		checkUUID(f, "provider_id", *p.ProviderID)
+	}
+	if p.Name != nil {
+		if msg := checkGatewayName(*p.Name); msg != "" {
+			f.set("name", msg)
+		}
+	}
+	if p.ModelID != nil {
+		if msg := checkName(*p.ModelID); msg != "" {
+			f.set("model_id", msg)
+		}
+	}
+	if p.ModelType != nil && !p.ModelType.Valid() {
+		f.add("model_type", "must be one of %s", list(ModelTypes))
+	}
+	if p.Capabilities != nil {
+		checkCapabilities(f, *p.Capabilities)
+	}
+	checkNonNegative(f, "vram_mb", p.VRAMMB)
+	checkNonNegative(f, "context_length", p.ContextLength)
+	checkText(f, "description", p.Description, 2000)
+	if len(f) == 0 && p == (ModelPatch{}) {
+		f.add("body", "names no field to change")
+	}
+	return f.err()
+}
+
+func checkCapabilities(f fieldErrors, caps []string) {
+	if len(caps) > 64 {
+		f.add("capabilities", "must list at most 64 entries")
+		return
+	}
+	for _, c := range caps {
+		if msg := checkName(c); msg != "" {
+			f.add("capabilities", "each entry %s", msg)
+			return
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package registry
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxNameLen is the longest name, alias or identifier the registry accepts.
+const MaxNameLen = 200
+
+var (
+	uuidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	envVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// ValidUUID reports whether s is a UUID in its canonical textual form.
+func ValidUUID(s string) bool { return uuidRE.MatchString(s) }
+
+// checkName reports what is wrong with a required name, or "".
+func checkName(s string) string {
+	switch {
+	case s == "":
+		return "is required"
+	case !utf8.ValidString(s):
+		return "must be valid UTF-8"
+	case utf8.RuneCountInString(s) > MaxNameLen:
+		return "must be at most 200 characters"
+	case strings.TrimSpace(s) != s:
+		return "must not start or end with white space"
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+// checkGatewayName is checkName plus the TensorZero gateway's reserved prefix,
+// for names that become keys of the rendered configuration.
+func checkGatewayName(s string) string {
+	if msg := checkName(s); msg != "" {
+		return msg
+	}
+	if strings.HasPrefix(s, "tensorzero::") {
+		return `must not start with the reserved prefix "tensorzero::"`
+	}
+	return ""
+}
+
+func checkUUID(f fieldErrors, field, v string) {
+	switch {
+	case v == "":
+		f.add(field, "is required")
+	case !ValidUUID(v):
+		f.add(field, "must be a UUID")
+	}
+}
+
+func checkOptionalUUID(f fieldErrors, field string, v *string) {
+	if v != nil && *v != "" && !ValidUUID(*v) {
+		f.add(field, "must be a UUID")
+	}
+}
+
+func checkAPIBase(f fieldErrors, v *string) {
+	if v == nil || *v == "" {
+		return
+	}
+	u, err := url.Parse(*v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		f.add("api_base", "must be an http or https URL")
+		return
+	}
+	if u.User != nil {
+		f.add("api_base", "must not carry credentials; name an environment variable in api_key_env_var")
+	}
+}
+
+func checkEnvVar(f fieldErrors, v *string) {
+	if v == nil || *v == "" {
+		return
+	}
+	if !envVarRE.MatchString(*v) || len(*v) > MaxNameLen {
+		f.add("api_key_env_var", "must be the name of an environment variable (letters, digits, _), never the key itself")
+	}
+}
+
+func checkText(f fieldErrors, field string, v *string, max int) {
+	if v != nil && utf8.RuneCountInString(*v) > max {
+		f.add(field, "must be at most %d characters", max)
+	}
+	if v != nil && !utf8.ValidString(*v) {
+		f.add(field, "must be valid UTF-8")
+	}
+}
+
+func checkNonNegative(f fieldErrors, field string, v *int) {
+	if v != nil && *v < 0 {
+		f.add(field, "must not be negative")
+	}
+}
