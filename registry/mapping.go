@@ -1,6 +1,9 @@
 package registry
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // MaxWeight is the largest experimentation weight a mapping may carry.
 const MaxWeight = 1000
@@ -10,17 +13,17 @@ const MaxWeight = 1000
 // traffic. The model and provider fields are filled when read from
 // v_service_models.
 type Mapping struct {
-	ID              string         `json:"id"`
-	ServiceName     string         `json:"service_name"`
-	FunctionName    string         `json:"function_name"`
-	VariantName     string         `json:"variant_name"`
-	ModelID         string         `json:"model_id"`
-	Priority        int            `json:"priority"`
-	Weight          float64        `json:"weight"`
-	FallbackModelID *string        `json:"fallback_model_id"`
-	Params          map[string]any `json:"params"`
-	CreatedAt       time.Time      `json:"created_at"`
-	UpdatedAt       time.Time      `json:"updated_at"`
+	ID              string          `json:"id"`
+	ServiceName     string          `json:"service_name"`
+	FunctionName    string          `json:"function_name"`
+	VariantName     string          `json:"variant_name"`
+	ModelID         string          `json:"model_id"`
+	Priority        int             `json:"priority"`
+	Weight          float64         `json:"weight"`
+	FallbackModelID *string         `json:"fallback_model_id"`
+	Params          json.RawMessage `json:"params"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
 
 	ModelName         string       `json:"model_name,omitempty"`
 	ProviderModelID   string       `json:"provider_model_id,omitempty"`
@@ -59,14 +62,14 @@ func (k MappingKey) check(f fieldErrors) {
 
 // MappingInput creates a mapping, or replaces the mapping with the same key.
 type MappingInput struct {
-	ServiceName     string         `json:"service_name"`
-	FunctionName    string         `json:"function_name"`
-	VariantName     string         `json:"variant_name"`
-	ModelID         string         `json:"model_id"`
-	Priority        *int           `json:"priority,omitempty"`
-	Weight          *float64       `json:"weight,omitempty"`
-	FallbackModelID *string        `json:"fallback_model_id,omitempty"`
-	Params          map[string]any `json:"params,omitempty"`
+	ServiceName     string          `json:"service_name"`
+	FunctionName    string          `json:"function_name"`
+	VariantName     string          `json:"variant_name"`
+	ModelID         string          `json:"model_id"`
+	Priority        *int            `json:"priority,omitempty"`
+	Weight          *float64        `json:"weight,omitempty"`
+	FallbackModelID *string         `json:"fallback_model_id,omitempty"`
+	Params          json.RawMessage `json:"params,omitempty"`
 }
 
 // Key returns the mapping's key.
@@ -89,5 +92,6 @@ func (in MappingInput) Validate() error {
 	if in.Weight != nil && !(*in.Weight >= 0 && *in.Weight <= MaxWeight) {
 		f.add("weight", "must be between 0 and 1000")
 	}
+	checkObject(f, "params", in.Params)
 	return f.err()
 }

@@ -1,23 +1,26 @@
 package registry
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Model is a model offered by a provider. The provider and alias fields are
 // filled when the model is read from a view that joins them.
 type Model struct {
-	ID            string         `json:"id"`
-	ProviderID    string         `json:"provider_id"`
-	Name          string         `json:"name"`
-	ModelID       string         `json:"model_id"`
-	ModelType     ModelType      `json:"model_type"`
-	Capabilities  []string       `json:"capabilities"`
-	VRAMMB        *int           `json:"vram_mb"`
-	ContextLength *int           `json:"context_length"`
-	Description   *string        `json:"description"`
-	Metadata      map[string]any `json:"metadata"`
-	Active        bool           `json:"active"`
-	CreatedAt     time.Time      `json:"created_at"`
-	UpdatedAt     time.Time      `json:"updated_at"`
+	ID            string          `json:"id"`
+	ProviderID    string          `json:"provider_id"`
+	Name          string          `json:"name"`
+	ModelID       string          `json:"model_id"`
+	ModelType     ModelType       `json:"model_type"`
+	Capabilities  []string        `json:"capabilities"`
+	VRAMMB        *int            `json:"vram_mb"`
+	ContextLength *int            `json:"context_length"`
+	Description   *string         `json:"description"`
+	Metadata      json.RawMessage `json:"metadata"`
+	Active        bool            `json:"active"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
 
 	ProviderName    string       `json:"provider_name,omitempty"`
 	ProviderType    ProviderType `json:"provider_type,omitempty"`
@@ -28,16 +31,16 @@ type Model struct {
 
 // ModelInput creates a model, or replaces one (PUT).
 type ModelInput struct {
-	ProviderID    string         `json:"provider_id"`
-	Name          string         `json:"name"`
-	ModelID       string         `json:"model_id"`
-	ModelType     ModelType      `json:"model_type"`
-	Capabilities  []string       `json:"capabilities,omitempty"`
-	VRAMMB        *int           `json:"vram_mb,omitempty"`
-	ContextLength *int           `json:"context_length,omitempty"`
-	Description   *string        `json:"description,omitempty"`
-	Metadata      map[string]any `json:"metadata,omitempty"`
-	Active        *bool          `json:"active,omitempty"`
+	ProviderID    string          `json:"provider_id"`
+	Name          string          `json:"name"`
+	ModelID       string          `json:"model_id"`
+	ModelType     ModelType       `json:"model_type"`
+	Capabilities  []string        `json:"capabilities,omitempty"`
+	VRAMMB        *int            `json:"vram_mb,omitempty"`
+	ContextLength *int            `json:"context_length,omitempty"`
+	Description   *string         `json:"description,omitempty"`
+	Metadata      json.RawMessage `json:"metadata,omitempty"`
+	Active        *bool           `json:"active,omitempty"`
 }
 
 // Validate checks every field and reports all problems at once.
@@ -57,6 +60,7 @@ func (in ModelInput) Validate() error {
 	checkNonNegative(f, "vram_mb", in.VRAMMB)
 	checkNonNegative(f, "context_length", in.ContextLength)
 	checkText(f, "description", in.Description, 2000)
+	checkObject(f, "metadata", in.Metadata)
 	return f.err()
 }
 
@@ -70,7 +74,7 @@ type ModelPatch struct {
 	VRAMMB        *int            `json:"vram_mb,omitempty"`
 	ContextLength *int            `json:"context_length,omitempty"`
 	Description   *string         `json:"description,omitempty"`
-	Metadata      *map[string]any `json:"metadata,omitempty"`
+	Metadata      json.RawMessage `json:"metadata,omitempty"`
 	Active        *bool           `json:"active,omitempty"`
 }
 
@@ -99,7 +103,10 @@ func (p ModelPatch) Validate() error {
 	checkNonNegative(f, "vram_mb", p.VRAMMB)
 	checkNonNegative(f, "context_length", p.ContextLength)
 	checkText(f, "description", p.Description, 2000)
-	if len(f) == 0 && p == (ModelPatch{}) {
+	checkObject(f, "metadata", p.Metadata)
+	if len(f) == 0 && p.ProviderID == nil && p.Name == nil && p.ModelID == nil && p.ModelType == nil &&
+		p.Capabilities == nil && p.VRAMMB == nil && p.ContextLength == nil && p.Description == nil &&
+		p.Metadata == nil && p.Active == nil {
 		f.add("body", "names no field to change")
 	}
 	return f.err()

@@ -1,31 +1,34 @@
 package registry
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Provider is a serving endpoint: a local Ollama, a vLLM server, a hosted
 // OpenAI-compatible API, Anthropic, or a custom server.
 type Provider struct {
-	ID           string         `json:"id"`
-	Name         string         `json:"name"`
-	Type         ProviderType   `json:"type"`
-	APIBase      *string        `json:"api_base"`
-	APIKeyEnvVar *string        `json:"api_key_env_var"`
-	Description  *string        `json:"description"`
-	Metadata     map[string]any `json:"metadata"`
-	Active       bool           `json:"active"`
-	CreatedAt    time.Time      `json:"created_at"`
-	UpdatedAt    time.Time      `json:"updated_at"`
+	ID           string          `json:"id"`
+	Name         string          `json:"name"`
+	Type         ProviderType    `json:"type"`
+	APIBase      *string         `json:"api_base"`
+	APIKeyEnvVar *string         `json:"api_key_env_var"`
+	Description  *string         `json:"description"`
+	Metadata     json.RawMessage `json:"metadata"`
+	Active       bool            `json:"active"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
 }
 
 // ProviderInput creates a provider, or replaces one (PUT).
 type ProviderInput struct {
-	Name         string         `json:"name"`
-	Type         ProviderType   `json:"type"`
-	APIBase      *string        `json:"api_base,omitempty"`
-	APIKeyEnvVar *string        `json:"api_key_env_var,omitempty"`
-	Description  *string        `json:"description,omitempty"`
-	Metadata     map[string]any `json:"metadata,omitempty"`
-	Active       *bool          `json:"active,omitempty"`
+	Name         string          `json:"name"`
+	Type         ProviderType    `json:"type"`
+	APIBase      *string         `json:"api_base,omitempty"`
+	APIKeyEnvVar *string         `json:"api_key_env_var,omitempty"`
+	Description  *string         `json:"description,omitempty"`
+	Metadata     json.RawMessage `json:"metadata,omitempty"`
+	Active       *bool           `json:"active,omitempty"`
 }
 
 // Validate checks every field and reports all problems at once.
@@ -40,6 +43,7 @@ func (in ProviderInput) Validate() error {
 	checkAPIBase(f, in.APIBase)
 	checkEnvVar(f, in.APIKeyEnvVar)
 	checkText(f, "description", in.Description, 2000)
+	checkObject(f, "metadata", in.Metadata)
 	return f.err()
 }
 
@@ -51,7 +55,7 @@ type ProviderPatch struct {
 	APIBase      *string         `json:"api_base,omitempty"`
 	APIKeyEnvVar *string         `json:"api_key_env_var,omitempty"`
 	Description  *string         `json:"description,omitempty"`
-	Metadata     *map[string]any `json:"metadata,omitempty"`
+	Metadata     json.RawMessage `json:"metadata,omitempty"`
 	Active       *bool           `json:"active,omitempty"`
 }
 
@@ -69,7 +73,9 @@ func (p ProviderPatch) Validate() error {
 	checkAPIBase(f, p.APIBase)
 	checkEnvVar(f, p.APIKeyEnvVar)
 	checkText(f, "description", p.Description, 2000)
-	if len(f) == 0 && p == (ProviderPatch{}) {
+	checkObject(f, "metadata", p.Metadata)
+	if len(f) == 0 && p.Name == nil && p.Type == nil && p.APIBase == nil && p.APIKeyEnvVar == nil &&
+		p.Description == nil && p.Metadata == nil && p.Active == nil {
 		f.add("body", "names no field to change")
 	}
 	return f.err()

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
 	"regexp"
 	"strings"
@@ -98,5 +100,16 @@ func checkText(f fieldErrors, field string, v *string, max int) {
 func checkNonNegative(f fieldErrors, field string, v *int) {
 	if v != nil && *v < 0 {
 		f.add(field, "must not be negative")
+	}
+}
+
+// checkObject accepts an absent value, JSON null, or a JSON object.
+func checkObject(f fieldErrors, field string, v json.RawMessage) {
+	t := bytes.TrimSpace(v)
+	if len(t) == 0 || string(t) == "null" {
+		return
+	}
+	if t[0] != '{' || !json.Valid(t) {
+		f.add(field, "must be a JSON object")
 	}
 }
