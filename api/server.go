@@ -1,0 +1,135 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/labstack/echo/v4"
+	"github.com/pmoves/model-registry/registry"
+)
+
+// Config holds what the API needs; main builds it from the environment.
+type Config struct {
+	Store     Store
+	Publisher Publisher // nil: changes are not announced
+	Logger    *slog.Logger
+	// Keys that authorise writes (the Supabase service key and
+	// MODEL_REGISTRY_API_KEY). Empty keys are ignored.
+	Keys []string
+	// RequireAuthReads makes reads need a key too.
+	RequireAuthReads bool
+	// Health reports the state of dependencies other than the store, by
+	// name (e.g. "nats": "connected").
+	Health func() map[string]string
+	// Metrics is the set the API registers its metrics in; nil makes one.
+	Metrics *metrics.Set
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server is the registry's HTTP API.
+type Server struct {
+	store   Store
+	pub     Publisher
+	log     *slog.Logger
+	auth    *keyring
+	authAll bool
+	health  func() map[string]string
+	metrics *metrics.Set
+	version string
+	echo    *echo.Echo
+}
+
+// New builds the API and its routes.
+func New(cfg Config) *Server {
+	s := &Server{
+		store: cfg.Store, pub: cfg.Publisher, log: cfg.Logger,
+		auth: newKeyring(cfg.Keys), authAll: cfg.RequireAuthReads,
+		health: cfg.Health, metrics: cfg.Metrics, version: cfg.Version,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.NewSet()
+	}
+	if s.health == nil {
+		s.health = func() map[string]string { return nil }
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.requestID, s.observe)
+	s.routes(e)
+	s.echo = e
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// routes lists the whole API surface.
+func (s *Server) routes(e *echo.Echo) {
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsHandler)
+
+	r := e.Group("/api", s.authenticate)
+	r.GET("/providers", s.listProviders)
+	r.POST("/providers", s.createProvider)
+	r.GET("/providers/:id", s.getProvider)
+	r.PUT("/providers/:id", s.replaceProvider)
+	r.PATCH("/providers/:id", s.updateProvider)
+	r.DELETE("/providers/:id", s.deleteProvider)
+
+	r.GET("/models", s.listModels)
+	r.POST("/models", s.createModel)
+	r.GET("/models/:id", s.getModel)
+	r.PUT("/models/:id", s.replaceModel)
+	r.PATCH("/models/:id", s.updateModel)
+	r.DELETE("/models/:id", s.deleteModel)
+
+	r.GET("/mappings", s.listMappings)
+	r.POST("/mappings", s.createMapping)
+	r.GET("/mappings/:service", s.listServiceMappings)
+	r.PUT("/mappings/:service/:function/:variant", s.putMapping)
+	r.DELETE("/mappings/:service/:function/:variant", s.deleteMapping)
+	r.GET("/services/:service/models", s.serviceModels)
+
+	r.GET("/aliases", s.listAliases)
+	r.POST("/aliases", s.createAlias)
+	r.DELETE("/aliases/:id", s.deleteAlias)
+	r.GET("/aliases/resolve/:alias", s.resolveAlias)
+
+	r.GET("/deployments", s.listDeployments)
+	r.POST("/deployments/register", s.registerDeployment)
+	r.PUT("/deployments/:id/status", s.setDeploymentStatus)
+}
+
+// list is the answer of every list route.
+type list[T any] struct {
+	Items []T `json:"items"`
+	Count int `json:"count"`
+}
+
+func newList[T any](items []T, count int) list[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return list[T]{Items: items, Count: count}
+}
+
+// published announces a successful write. A failed publish never fails the
+// request: the publisher counts and retries on its own.
+func (s *Server) published(c echo.Context, action, resource, id string) {
+	if s.pub == nil {
+		return
+	}
+	ctx := context.WithoutCancel(c.Request().Context())
+	s.pub.Publish(ctx, registry.NewChangeEvent(action, resource, id))
+}
+
+func since(t time.Time) float64 { return time.Since(t).Seconds() }
