@@ -279,7 +279,7 @@ func TestRolesAndRowLevelSecurity(t *testing.T) {
 		t.Fatal(err)
 	}
 	reads := []string{"model_providers", "models", "model_aliases", "service_model_mappings", "model_deployments",
-		"v_models", "v_active_models", "v_service_models", "v_deployments", "v_active_deployments"}
+		"v_models", "v_active_models", "v_service_models", "v_deployments", "v_active_deployments", "tensorzero_passthrough"}
 	writes := []string{
 		`INSERT INTO pmoves_core.model_providers (name, type) VALUES ('new', 'ollama')`,
 		`UPDATE pmoves_core.models SET active = false`,
@@ -287,6 +287,7 @@ func TestRolesAndRowLevelSecurity(t *testing.T) {
 		`INSERT INTO pmoves_core.model_aliases (model_id, alias) VALUES ('00000000-0000-0000-0000-0000000000a1', 'a')`,
 		`INSERT INTO pmoves_core.service_model_mappings (service_name, function_name, variant_name, model_id) VALUES ('s', 'f', 'v', '00000000-0000-0000-0000-0000000000a1')`,
 		`INSERT INTO pmoves_core.model_deployments (model_id, node_id, provider_type) VALUES ('00000000-0000-0000-0000-0000000000a1', 'n', 'ollama')`,
+		`INSERT INTO pmoves_core.tensorzero_passthrough (key, value) VALUES ('section:gateway', '{}')`,
 	}
 	as := func(role, sql string) error {
 		_, err := conn.Exec(ctx, "BEGIN; SET LOCAL ROLE "+role+"; "+sql+"; ROLLBACK")
