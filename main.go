@@ -6,6 +6,8 @@
 //	model-registry [serve]   run the API (configured from the environment)
 //	model-registry dev       run the API with its whole local stack
 //	model-registry devstack  run parts of the local stack (postgrest, conformance)
+//	model-registry migrate-tensorzero --config-path F [--dry-run]
+//	model-registry tensorzero lint FILE | render
 //	model-registry version   print the version
 package main
 
@@ -46,6 +48,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runDev(ctx, args, getenv, stdout)
 	case "devstack":
 		return runDevstack(ctx, args, stdout)
+	case "migrate-tensorzero":
+		return runMigrateTensorZero(ctx, args, getenv, stdout)
+	case "tensorzero":
+		return runTensorZero(ctx, args, getenv, stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, args, getenv, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "model-registry", version)
 		return nil
@@ -63,6 +71,11 @@ Commands:
   dev        run the registry with its whole local stack: PostgreSQL, a
              PostgREST-compatible server, NATS; prints the URLs and keys
   devstack   run one part of the local stack: postgrest | conformance
+  migrate-tensorzero --config-path F [--dry-run]
+             import an existing tensorzero.toml (idempotent)
+  tensorzero lint FILE | render [--registry-url URL]
+             check a tensorzero.toml; print the rendered one
+  healthcheck  exit 0 when the local registry answers /healthz (the image's HEALTHCHECK)
   version    print the version
 
 Run 'model-registry <command> --help' for a command's flags.

@@ -41,6 +41,7 @@ type Server struct {
 	metrics *metrics.Set
 	version string
 	echo    *echo.Echo
+	renders renderCache
 }
 
 // New builds the API and its routes.
@@ -77,7 +78,9 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metricsHandler)
 
-	r := e.Group("/api", s.authenticate)
+	// Middleware on a group would add catch-all routes that answer 404 where
+	// 405 is right, so authentication is attached route by route.
+	r := routeAdder{e: e, auth: s.authenticate}
 	r.GET("/providers", s.listProviders)
 	r.POST("/providers", s.createProvider)
 	r.GET("/providers/:id", s.getProvider)
@@ -107,6 +110,19 @@ func (s *Server) routes(e *echo.Echo) {
 	r.GET("/deployments", s.listDeployments)
 	r.POST("/deployments/register", s.registerDeployment)
 	r.PUT("/deployments/:id/status", s.setDeploymentStatus)
+
+	r.GET("/tensorzero/config", s.tensorzeroConfig)
+	r.GET("/tensorzero/functions", s.tensorzeroFunctions)
+	e.Add(http.MethodPost, "/api/tensorzero/validate", s.tensorzeroValidate, readOnly, s.authenticate)
+}
+
+// readOnly marks a route that takes a body but changes nothing, so it is
+// authorised like a read.
+func readOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(ctxReadOnlyKey, true)
+		return next(c)
+	}
 }
 
 // list is the answer of every list route.
@@ -133,3 +149,18 @@ func (s *Server) published(c echo.Context, action, resource, id string) {
 }
 
 func since(t time.Time) float64 { return time.Since(t).Seconds() }
+
+type routeAdder struct {
+	e    *echo.Echo
+	auth echo.MiddlewareFunc
+}
+
+func (r routeAdder) add(method, path string, h echo.HandlerFunc) {
+	r.e.Add(method, "/api"+path, h, r.auth)
+}
+
+func (r routeAdder) GET(path string, h echo.HandlerFunc)    { r.add(http.MethodGet, path, h) }
+func (r routeAdder) POST(path string, h echo.HandlerFunc)   { r.add(http.MethodPost, path, h) }
+func (r routeAdder) PUT(path string, h echo.HandlerFunc)    { r.add(http.MethodPut, path, h) }
+func (r routeAdder) PATCH(path string, h echo.HandlerFunc)  { r.add(http.MethodPatch, path, h) }
+func (r routeAdder) DELETE(path string, h echo.HandlerFunc) { r.add(http.MethodDelete, path, h) }

@@ -54,6 +54,9 @@ type Store interface {
 	// reports whether a new row was made.
 	RegisterDeployment(ctx context.Context, r registry.DeploymentRegistration) (d registry.Deployment, created bool, err error)
 	SetDeploymentStatus(ctx context.Context, id string, s registry.StatusChange) (registry.Deployment, error)
+
+	// ActiveCatalog reads what the gateway configuration is rendered from.
+	ActiveCatalog(ctx context.Context) (registry.Catalog, error)
 }
 
 // Publisher announces catalogue changes. Publish must not block on the

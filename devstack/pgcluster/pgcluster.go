@@ -266,11 +266,11 @@ func tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-// DefaultDir is the cache folder of the dev stack's cluster.
+// DefaultDir is the cache folder of the dev stack.
 func DefaultDir() string {
 	base, err := os.UserCacheDir()
 	if err != nil || base == "" {
 		base = os.TempDir()
 	}
-	return filepath.Join(base, "model-registry", "pg")
+	return filepath.Join(base, "model-registry")
 }

@@ -1,0 +1,241 @@
+package supabase
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/pmoves/model-registry/registry"
+)
+
+// ListModels lists models by name. With f.Active nil it reads
+// v_active_models (active models of active providers); with Active true the
+// same set from v_models (active=true and provider_active=true); with Active
+// false the inactive models, whatever their provider. Provider matches the
+// provider's name or type; Q is a case-insensitive substring of name,
+// model_id or description.
+func (c *Client) ListModels(ctx context.Context, f registry.ModelFilter) ([]registry.Model, int, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	rel := viewActiveModels
+	q := newQuery("*").order("name.asc,provider_name.asc,id.asc")
+	if f.Active != nil {
+		rel = viewModels
+		q.eq("active", strconv.FormatBool(*f.Active))
+		if *f.Active {
+			q.eq("provider_active", "true")
+		}
+	}
+	if f.ModelType != "" {
+		q.eq("model_type", string(f.ModelType))
+	}
+	if f.Provider != "" {
+		q.or(condEq("provider_name", f.Provider), condEq("provider_type", f.Provider))
+	}
+	if f.Q != "" {
+		q.or(condILike("name", f.Q), condILike("model_id", f.Q), condILike("description", f.Q))
+	}
+	return listPage[registry.Model](ctx, c, rel, q, f.Page)
+}
+
+// GetModel reads one model from v_models, active or not, with its provider
+// fields and aliases.
+func (c *Client) GetModel(ctx context.Context, id string) (registry.Model, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	if err := checkID(id); err != nil {
+		return registry.Model{}, err
+	}
+	m, err := getOne[registry.Model](ctx, c, viewModels, id)
+	if errors.Is(err, registry.ErrNotFound) {
+		return m, orNotFound(err, "model", id)
+	}
+	return m, err
+}
+
+// modelRow is every writable column of models.
+type modelRow struct {
+	ProviderID    string             `json:"provider_id"`
+	Name          string             `json:"name"`
+	ModelID       string             `json:"model_id"`
+	ModelType     registry.ModelType `json:"model_type"`
+	Capabilities  []string           `json:"capabilities"`
+	VRAMMB        *int               `json:"vram_mb"`
+	ContextLength *int               `json:"context_length"`
+	Description   *string            `json:"description"`
+	Metadata      json.RawMessage    `json:"metadata"`
+	Active        bool               `json:"active"`
+}
+
+// newModelRow applies the defaults to absent fields: capabilities [],
+// metadata {}, description null (also for ""), active true.
+func newModelRow(in registry.ModelInput) modelRow {
+	caps := in.Capabilities
+	if caps == nil {
+		caps = []string{}
+	}
+	return modelRow{
+		ProviderID:    in.ProviderID,
+		Name:          in.Name,
+		ModelID:       in.ModelID,
+		ModelType:     in.ModelType,
+		Capabilities:  caps,
+		VRAMMB:        in.VRAMMB,
+		ContextLength: in.ContextLength,
+		Description:   nullIfEmpty(in.Description),
+		Metadata:      objectOrEmpty(in.Metadata),
+		Active:        in.Active == nil || *in.Active,
+	}
+}
+
+func modelConflicts(modelID string) map[string]string {
+	return map[string]string{"models_provider_id_model_id_key": fmt.Sprintf("the provider already has a model with model_id %q", modelID)}
+}
+
+// CreateModel inserts a model and returns it as v_models shows it. An
+// unknown provider is a *registry.ValidationError on provider_id.
+func (c *Client) CreateModel(ctx context.Context, in registry.ModelInput) (registry.Model, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	if err := in.Validate(); err != nil {
+		return registry.Model{}, err
+	}
+	body, err := json.Marshal(newModelRow(in))
+	if err != nil {
+		return registry.Model{}, err
+	}
+	rows, err := execRows[registry.Model](ctx, c,
+		c.pg.From(tableModels).Insert(json.RawMessage(body), false, "", "representation", ""))
+	if err != nil {
+		return registry.Model{}, translate(err, modelConflicts(in.ModelID))
+	}
+	m, err := one(c, rows)
+	if err != nil {
+		return m, err
+	}
+	return c.modelView(ctx, m), nil
+}
+
+// ReplaceModel replaces every field of a model; absent fields get their
+// defaults.
+func (c *Client) ReplaceModel(ctx context.Context, id string, in registry.ModelInput) (registry.Model, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	if err := checkID(id); err != nil {
+		return registry.Model{}, err
+	}
+	if err := in.Validate(); err != nil {
+		return registry.Model{}, err
+	}
+	return c.patchModel(ctx, id, newModelRow(in), in.ModelID)
+}
+
+// UpdateModel changes the fields p names. An empty description clears it;
+// metadata null means {}.
+func (c *Client) UpdateModel(ctx context.Context, id string, p registry.ModelPatch) (registry.Model, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	if err := checkID(id); err != nil {
+		return registry.Model{}, err
+	}
+	if err := p.Validate(); err != nil {
+		return registry.Model{}, err
+	}
+	set := map[string]any{}
+	modelID := ""
+	if p.ProviderID != nil {
+		set["provider_id"] = *p.ProviderID
+	}
+	if p.Name != nil {
+		set["name"] = *p.Name
+	}
+	if p.ModelID != nil {
+		set["model_id"], modelID = *p.ModelID, *p.ModelID
+	}
+	if p.ModelType != nil {
+		set["model_type"] = *p.ModelType
+	}
+	if p.Capabilities != nil {
+		caps := *p.Capabilities
+		if caps == nil {
+			caps = []string{}
+		}
+		set["capabilities"] = caps
+	}
+	if p.VRAMMB != nil {
+		set["vram_mb"] = *p.VRAMMB
+	}
+	if p.ContextLength != nil {
+		set["context_length"] = *p.ContextLength
+	}
+	if p.Description != nil {
+		set["description"] = nullIfEmpty(p.Description)
+	}
+	if p.Metadata != nil {
+		set["metadata"] = objectOrEmpty(p.Metadata)
+	}
+	if p.Active != nil {
+		set["active"] = *p.Active
+	}
+	return c.patchModel(ctx, id, set, modelID)
+}
+
+func (c *Client) patchModel(ctx context.Context, id string, set any, modelID string) (registry.Model, error) {
+	body, err := json.Marshal(set)
+	if err != nil {
+		return registry.Model{}, err
+	}
+	rows, err := execRows[registry.Model](ctx, c,
+		c.pg.From(tableModels).Update(json.RawMessage(body), "representation", "").Eq("id", id))
+	if err != nil {
+		return registry.Model{}, translate(err, modelConflicts(modelID))
+	}
+	if len(rows) == 0 {
+		return registry.Model{}, notFound("model", id)
+	}
+	m, err := one(c, rows)
+	if err != nil {
+		return m, err
+	}
+	return c.modelView(ctx, m), nil
+}
+
+// modelView re-reads a written model from v_models for its provider fields
+// and aliases. The write has succeeded; if the re-read fails the table row
+// is returned as it is rather than reporting a failed write.
+func (c *Client) modelView(ctx context.Context, m registry.Model) registry.Model {
+	if v, err := getOne[registry.Model](ctx, c, viewModels, m.ID); err == nil {
+		return v
+	}
+	return m
+}
+
+// DeleteModel removes a model. Without cascade it fails with
+// *registry.InUseError while mappings route to it as their model_id. A
+// mapping that names it only as fallback_model_id does not block: the
+// foreign key (ON DELETE SET NULL) clears that fallback. With cascade the
+// mappings routing to it are deleted first. Its aliases and deployments go
+// with it (ON DELETE CASCADE).
+func (c *Client) DeleteModel(ctx context.Context, id string, cascade bool) error {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	if err := checkID(id); err != nil {
+		return err
+	}
+	if cascade {
+		if err := c.deleteMappingsOf(ctx, []string{id}); err != nil {
+			return err
+		}
+	} else {
+		users, err := c.mappingsUsing(ctx, []string{id})
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return &registry.InUseError{Resource: registry.ResourceModel, ID: id, Mappings: users}
+		}
+	}
+	return c.deleteByID(ctx, tableModels, "model", id)
+}
