@@ -22,6 +22,9 @@ type Config struct {
 	Port             int           `env:"MODEL_REGISTRY_PORT" envDefault:"8110"`
 	Docked           bool          `env:"DOCKED_MODE" envDefault:"false"`
 	NATSURL          string        `env:"NATS_URL"`
+	NATSStream       string        `env:"NATS_STREAM" envDefault:"MESH_GPU"`
+	NATSDurable      string        `env:"NATS_DURABLE" envDefault:"model-registry"`
+	NATSDefaultNode  string        `env:"NATS_DEFAULT_NODE"`
 	APIKey           string        `env:"MODEL_REGISTRY_API_KEY"`
 	RequireAuthReads bool          `env:"MODEL_REGISTRY_REQUIRE_AUTH_READS" envDefault:"false"`
 	LogLevel         string        `env:"LOG_LEVEL" envDefault:"info"`

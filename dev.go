@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/pmoves/model-registry/devstack"
+	"github.com/pmoves/model-registry/devstack/natsdev"
 	"github.com/pmoves/model-registry/devstack/pgcluster"
 )
 
@@ -34,6 +36,7 @@ type devKeys struct {
 	ServiceKey   string `json:"service_key"`
 	AnonKey      string `json:"anon_key"`
 	JWTSecret    string `json:"jwt_secret"`
+	NATSURL      string `json:"nats_url"`
 }
 
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -43,6 +46,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	restPort := fs.Int("postgrest-port", 54321, "PostgREST-compatible server port (serves /rest/v1)")
 	dataDir := fs.String("data-dir", defaultDataDir(), "folder for the PostgreSQL cluster and the JWT secret")
 	noSeed := fs.Bool("no-seed", false, "start with an empty catalogue (no seed)")
+	natsPort := fs.Int("nats-port", natsdev.DefaultPort, "in-process NATS server port (JetStream on)")
 	keysFile := fs.String("keys-file", "", "write the URLs and keys as JSON to this file once everything is ready")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -58,18 +62,23 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("dev: %w", err)
 	}
 	defer stack.Close()
+	nats, err := natsdev.Start(natsdev.Options{Port: *natsPort, StoreDir: filepath.Join(*dataDir, "nats")})
+	if err != nil {
+		return fmt.Errorf("dev: nats: %w", err)
+	}
+	defer nats.Shutdown()
 
-	cfg.RESTURL, cfg.ServiceKey, cfg.Port = stack.PostgRESTURL, stack.ServiceKey, *port
+	cfg.RESTURL, cfg.ServiceKey, cfg.Port, cfg.NATSURL = stack.PostgRESTURL, stack.ServiceKey, *port, nats.URL()
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
 	if err != nil {
 		return fmt.Errorf("dev: registry listener: %w", err)
 	}
 	keys := devKeys{RegistryURL: "http://" + ln.Addr().String(), PostgRESTURL: stack.PostgRESTURL,
-		ServiceKey: stack.ServiceKey, AnonKey: stack.AnonKey, JWTSecret: stack.JWTSecret}
+		ServiceKey: stack.ServiceKey, AnonKey: stack.AnonKey, JWTSecret: stack.JWTSecret, NATSURL: nats.URL()}
 	fmt.Fprintf(stdout, "model-registry dev stack is up\n\n"+
-		"  registry    %s\n  postgrest   %s\n  database    %s\n\n"+
+		"  registry    %s\n  postgrest   %s\n  nats        %s\n  database    %s\n\n"+
 		"  service key %s\n  anon key    %s\n\nPress Ctrl-C to stop.\n",
-		keys.RegistryURL, keys.PostgRESTURL, stack.DatabaseURL, keys.ServiceKey, keys.AnonKey)
+		keys.RegistryURL, keys.PostgRESTURL, keys.NATSURL, stack.DatabaseURL, keys.ServiceKey, keys.AnonKey)
 	if *keysFile != "" {
 		b, _ := json.MarshalIndent(keys, "", "  ")
 		if err := os.WriteFile(*keysFile, append(b, '\n'), 0o600); err != nil {

@@ -92,7 +92,7 @@ func TestDevStack(t *testing.T) {
 	defer cancel()
 	errc := make(chan error, 1)
 	args := []string{"dev", "--data-dir", filepath.Join(dir, "data"), "--port", strconv.Itoa(freePort(t)),
-		"--postgrest-port", strconv.Itoa(freePort(t)), "--keys-file", keysFile}
+		"--postgrest-port", strconv.Itoa(freePort(t)), "--nats-port", strconv.Itoa(freePort(t)), "--keys-file", keysFile}
 	go func() { errc <- run(ctx, args, fakeEnv(nil), io.Discard) }()
 	var keys devKeys
 	deadline := time.Now().Add(90 * time.Second)

@@ -11,8 +11,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/pmoves/model-registry/api"
 	"github.com/pmoves/model-registry/devstack/postgrest"
+	"github.com/pmoves/model-registry/events"
 	"github.com/pmoves/model-registry/supabase"
 )
 
@@ -46,16 +48,23 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 		return err
 	}
 	defer store.Close()
-	nats := "disabled"
-	if cfg.NATSURL != "" {
-		nats = "configured"
+	set := metrics.NewSet()
+	// The bridge never fails because NATS is down: it keeps reconnecting in
+	// the background, and without NATS_URL it is disabled.
+	bridge, err := events.Start(ctx, events.Config{URL: cfg.NATSURL, Stream: cfg.NATSStream,
+		Durable: cfg.NATSDurable, DefaultNode: cfg.NATSDefaultNode, Logger: log, Metrics: set}, store)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("events: %w", err)
 	}
 	handler := api.New(api.Config{
 		Store:            store,
+		Publisher:        bridge,
 		Logger:           log,
 		Keys:             []string{cfg.ServiceKey, cfg.APIKey},
 		RequireAuthReads: cfg.RequireAuthReads,
-		Health:           func() map[string]string { return map[string]string{"nats": nats} },
+		Health:           bridge.Health,
+		Metrics:          set,
 		Version:          version,
 	})
 	srv := &http.Server{
@@ -73,16 +82,21 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		return errors.Join(fmt.Errorf("serve: %w", err), bridge.Close())
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
+	// HTTP first, so in-flight requests finish and publish, then NATS.
+	err = srv.Shutdown(sctx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
 	}
-	return nil
+	if err != nil {
+		err = fmt.Errorf("shutdown: %w", err)
+	}
+	return errors.Join(err, bridge.Close())
 }
 
 func runDevstack(ctx context.Context, args []string, stdout io.Writer) error {

@@ -89,12 +89,13 @@ func (c *Client) RegisterDeployment(ctx context.Context, r registry.DeploymentRe
 	}
 	now := time.Now().UTC()
 	set := map[string]any{
-		"model_id":      modelID,
-		"node_id":       r.NodeID,
-		"provider_type": r.ProviderType,
-		"status":        r.Status,
-		"error_message": r.ErrorMessage,
-		"last_seen_at":  now,
+		"model_id":          modelID,
+		"node_id":           r.NodeID,
+		"provider_type":     r.ProviderType,
+		"status":            r.Status,
+		"error_message":     r.ErrorMessage,
+		"last_seen_at":      now,
+		"state_observed_at": now,
 	}
 	if r.VRAMAllocatedMB != nil {
 		set["vram_allocated_mb"] = *r.VRAMAllocatedMB
@@ -191,9 +192,10 @@ func (c *Client) SetDeploymentStatus(ctx context.Context, id string, s registry.
 	}
 	now := time.Now().UTC()
 	set := map[string]any{
-		"status":        s.Status,
-		"error_message": s.ErrorMessage,
-		"last_seen_at":  now,
+		"status":            s.Status,
+		"error_message":     s.ErrorMessage,
+		"last_seen_at":      now,
+		"state_observed_at": now,
 	}
 	if s.VRAMAllocatedMB != nil {
 		set["vram_allocated_mb"] = *s.VRAMAllocatedMB

@@ -1,0 +1,72 @@
+package events
+
+import (
+	"context"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// onJetStreamMsg applies one event of the durable consumer and settles it:
+// ack once the store accepted it, term when it can never apply, nak with
+// back-off when the store failed.
+func (b *Bridge) onJetStreamMsg(msg jetstream.Msg) {
+	if b.closing.Load() {
+		_ = msg.Nak() // hand it back at once, to another replica
+		return
+	}
+	in := inbound{subject: msg.Subject(), data: msg.Data(), header: msg.Headers(), received: time.Now().UTC()}
+	delivered := uint64(1)
+	if md, err := msg.Metadata(); err == nil {
+		in.received = md.Timestamp.UTC()
+		in.msgID = "deployment-" + streamMsgID(md.Stream, md.Sequence.Stream)
+		delivered = md.NumDelivered
+		b.m.gauge(metricLag).Set(float64(md.NumPending))
+	}
+	b.m.received(in.subject)
+	res := b.apply(b.ctx, in)
+	var err error
+	switch {
+	case res.rejected != nil:
+		b.logRejected(in, res.rejected)
+		err = msg.TermWithReason(res.rejected.reason)
+	case res.retry != nil && b.closing.Load():
+		b.m.retried()
+		err = msg.Nak()
+	case res.retry != nil && !transient(res.retry) && delivered >= maxStoreAttempts:
+		b.logRejected(in, reject(reasonStoreError, "%v (after %d deliveries)", res.retry, delivered))
+		err = msg.TermWithReason(reasonStoreError)
+	case res.retry != nil:
+		delay := b.cfg.backoff(delivered)
+		b.logRetry(in, res.retry, delay)
+		err = msg.NakWithDelay(delay)
+	default:
+		ctx, cancel := context.WithTimeout(b.ctx, ackTimeout)
+		err = msg.DoubleAck(ctx)
+		cancel()
+	}
+	if err != nil {
+		if ok, held := b.limit.allow("settle " + in.subject); ok {
+			b.log.Warn("could not settle an event with the server; it may come again (applying it twice is harmless)",
+				"subject", in.subject, "error", err, "similar_since_last_log", held)
+		}
+	}
+}
+
+// onCoreMsg applies one event of the core subscription. Nothing can be
+// redelivered here, so a store failure loses the event (counted).
+func (b *Bridge) onCoreMsg(msg *nats.Msg) {
+	if b.closing.Load() {
+		return
+	}
+	in := inbound{subject: msg.Subject, data: msg.Data, header: msg.Header, received: time.Now().UTC()}
+	b.m.received(in.subject)
+	res := b.apply(b.ctx, in)
+	switch {
+	case res.rejected != nil:
+		b.logRejected(in, res.rejected)
+	case res.retry != nil:
+		b.logRejected(in, reject(reasonStoreDown, "%v (no redelivery without JetStream)", res.retry))
+	}
+}
