@@ -138,7 +138,12 @@ func TestGPUEventsEndToEnd(t *testing.T) {
 		t.Error("change event without Nats-Msg-Id")
 	}
 	metrics := get(t, base+"/metrics")
-	for _, name := range []string{"model_registry_events_received_total", "model_registry_events_applied_total", "model_registry_events_rejected_total"} {
+	promtoolCheck(t, metrics)
+	for _, name := range []string{"model_registry_events_received_total", "model_registry_events_applied_total",
+		"model_registry_events_rejected_total", "model_registry_http_request_duration_seconds_bucket",
+		"model_registry_upstream_request_duration_seconds_bucket", "model_registry_upstream_requests_total",
+		`model_registry_catalogue_models{model_type="chat"}`, `model_registry_catalogue_deployments{status="loaded"}`,
+		"model_registry_build_info", "process_resident_memory_bytes"} {
 		if !strings.Contains(metrics, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}

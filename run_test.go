@@ -6,6 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -140,5 +143,56 @@ func TestDevStack(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("dev did not stop")
+	}
+}
+
+// TestGracefulShutdownFinishesInFlightRequests cancels serve while a request
+// waits on a slow PostgREST: the request still gets its answer.
+func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
+	env := restStack(t, dbtest.TemplateSeeded)
+	target, err := url.Parse(env["SUPABASE_REST_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "v_active_models") {
+			time.Sleep(700 * time.Millisecond)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	env["SUPABASE_REST_URL"] = slow.URL + target.Path
+	port := freePort(t)
+	env["MODEL_REGISTRY_PORT"] = strconv.Itoa(port)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, []string{"serve"}, fakeEnv(env), io.Discard) }()
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	waitOK(t, base+"/healthz", errc)
+
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := http.Get(base + "/api/models?limit=5")
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		res.Body.Close()
+		done <- result{status: res.StatusCode}
+	}()
+	time.Sleep(200 * time.Millisecond) // the request is waiting on PostgREST
+	cancel()
+	r := <-done
+	if r.err != nil || r.status != http.StatusOK {
+		t.Errorf("in-flight request during shutdown: %d %v", r.status, r.err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("serve: %v", err)
 	}
 }

@@ -41,14 +41,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // serveRegistry runs the API on ln until ctx ends, then shuts down: HTTP
 // first (in-flight requests finish), then the store.
 func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) error {
+	set := metrics.NewSet()
 	store, err := supabase.New(supabase.Config{URL: cfg.restURL(), ServiceKey: cfg.ServiceKey,
-		Schema: cfg.Schema, Timeout: cfg.UpstreamTimeout})
+		Schema: cfg.Schema, Timeout: cfg.UpstreamTimeout, Observe: upstreamMetrics(set)})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer store.Close()
-	set := metrics.NewSet()
 	// The bridge never fails because NATS is down: it keeps reconnecting in
 	// the background, and without NATS_URL it is disabled.
 	bridge, err := events.Start(ctx, events.Config{URL: cfg.NATSURL, Stream: cfg.NATSStream,
@@ -101,4 +101,24 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 
 func runDevstack(ctx context.Context, args []string, stdout io.Writer) error {
 	return postgrest.Command(ctx, args, stdout)
+}
+
+// upstreamMetrics records PostgREST calls: latency by relation and method,
+// and a count by outcome (ok, client_error, server_error, unreachable).
+func upstreamMetrics(set *metrics.Set) func(relation, method string, status int, elapsed time.Duration) {
+	return func(relation, method string, status int, elapsed time.Duration) {
+		outcome := "ok"
+		switch {
+		case status == 0:
+			outcome = "unreachable"
+		case status >= 500:
+			outcome = "server_error"
+		case status >= 400:
+			outcome = "client_error"
+		}
+		set.GetOrCreatePrometheusHistogram(fmt.Sprintf(`model_registry_upstream_request_duration_seconds{relation=%q,method=%q}`,
+			relation, method)).Update(elapsed.Seconds())
+		set.GetOrCreateCounter(fmt.Sprintf(`model_registry_upstream_requests_total{relation=%q,method=%q,outcome=%q}`,
+			relation, method, outcome)).Inc()
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
 	"github.com/labstack/echo/v4"
 )
 
@@ -40,13 +39,4 @@ func (s *Server) ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return s.store.Ping(ctx)
-}
-
-func (s *Server) metricsHandler(c echo.Context) error {
-	w := c.Response()
-	w.Header().Set(echo.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	s.metrics.WritePrometheus(w)
-	metrics.WriteProcessMetrics(w)
-	return nil
 }

@@ -71,7 +71,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		elapsed := since(start)
 		labels := fmt.Sprintf(`{route=%q,method=%q,status="%d"}`, route, c.Request().Method, status)
 		s.metrics.GetOrCreateCounter("model_registry_http_requests_total" + labels).Inc()
-		s.metrics.GetOrCreateHistogram(fmt.Sprintf(`model_registry_http_request_duration_seconds{route=%q}`, route)).Update(elapsed)
+		s.metrics.GetOrCreatePrometheusHistogram("model_registry_http_request_duration_seconds" + labels).Update(elapsed)
 		level := slog.LevelInfo
 		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
 			level = slog.LevelDebug

@@ -42,6 +42,7 @@ type Server struct {
 	version string
 	echo    *echo.Echo
 	renders renderCache
+	gauges  gauges
 }
 
 // New builds the API and its routes.
@@ -60,6 +61,10 @@ func New(cfg Config) *Server {
 	if s.health == nil {
 		s.health = func() map[string]string { return nil }
 	}
+	// HELP and TYPE lines make /metrics pass Prometheus' linter. The switch
+	// is global to the metrics library; this is its only user.
+	metrics.ExposeMetadata(true)
+	s.registerBuildInfo()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -77,6 +82,8 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metricsHandler)
+	e.GET("/openapi.json", s.openapi)
+	e.GET("/docs", s.docs)
 
 	// Middleware on a group would add catch-all routes that answer 404 where
 	// 405 is right, so authentication is attached route by route.

@@ -36,6 +36,10 @@ type Config struct {
 	ServiceKey string        // the service_role key; sent as apikey and Bearer token
 	Schema     string        // exposed schema of the registry's tables; default pmoves_core
 	Timeout    time.Duration // deadline of each Store call unless ctx has a shorter one; default 5s
+	// Observe, if set, is called after every HTTP exchange with PostgREST:
+	// the relation (table or view), the method, the status (0 when no answer
+	// came) and how long it took. It must be cheap and safe for concurrent use.
+	Observe func(relation, method string, status int, elapsed time.Duration)
 }
 
 // String describes the configuration without the key.
@@ -55,6 +59,7 @@ type Client struct {
 	schema  string
 	timeout time.Duration
 	http    *http.Transport
+	rt      http.RoundTripper // http, observed
 	pg      *postgrest.Client
 }
 
@@ -90,6 +95,10 @@ func New(cfg Config) (*Client, error) {
 		timeout: cfg.Timeout,
 		http:    newHTTPTransport(cfg.Timeout),
 	}
+	c.rt = c.http
+	if cfg.Observe != nil {
+		c.rt = &observedTransport{base: c.http, prefix: u.Path, observe: cfg.Observe}
+	}
 	pg, err := postgrest.NewClientWithError(c.base, c.schema, map[string]string{
 		"apikey":        c.key,
 		"Authorization": "Bearer " + c.key,
@@ -98,7 +107,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supabase: URL %q: %w", cfg.URL, err)
 	}
-	pg.Transport.Parent = &errorTransport{c: c, base: c.http}
+	pg.Transport.Parent = &errorTransport{c: c, base: c.rt}
 	c.pg = pg
 	return c, nil
 }

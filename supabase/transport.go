@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -100,7 +101,7 @@ func (c *Client) do(ctx context.Context, method, rel, query, prefer string, body
 	if prefer != "" {
 		h.Set("Prefer", prefer)
 	}
-	resp, err := c.http.RoundTrip(req)
+	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
 		return nil, c.transportError(err)
 	}
@@ -129,4 +130,23 @@ func (c *Client) do(ctx context.Context, method, rel, query, prefer string, body
 // again, which changes nothing inside a call and bounds internal helpers.
 func (c *Client) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, c.timeout)
+}
+
+// observedTransport reports every exchange to an observer (metrics).
+type observedTransport struct {
+	base    http.RoundTripper
+	prefix  string // the base URL's path, cut from the relation
+	observe func(relation, method string, status int, elapsed time.Duration)
+}
+
+func (t *observedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(req.URL.Path, t.prefix), "/")
+	t.observe(rel, req.Method, status, time.Since(start))
+	return resp, err
 }
