@@ -82,8 +82,6 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metricsHandler)
-	e.GET("/openapi.json", s.openapi)
-	e.GET("/docs", s.docs)
 
 	// Middleware on a group would add catch-all routes that answer 404 where
 	// 405 is right, so authentication is attached route by route.
