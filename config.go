@@ -30,6 +30,7 @@ type Config struct {
 	LogLevel         string        `env:"LOG_LEVEL" envDefault:"info"`
 	UpstreamTimeout  time.Duration `env:"MODEL_REGISTRY_UPSTREAM_TIMEOUT" envDefault:"5s"`
 	ShutdownTimeout  time.Duration `env:"MODEL_REGISTRY_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	ConfigTTL        time.Duration `env:"MODEL_REGISTRY_CONFIG_TTL" envDefault:"1s"`
 }
 
 // loadConfig reads the configuration through getenv and checks it. Errors
@@ -67,6 +68,7 @@ func configError(err error) error {
 var envNames = map[string]string{
 	"Port": "MODEL_REGISTRY_PORT", "Docked": "DOCKED_MODE", "RequireAuthReads": "MODEL_REGISTRY_REQUIRE_AUTH_READS",
 	"UpstreamTimeout": "MODEL_REGISTRY_UPSTREAM_TIMEOUT", "ShutdownTimeout": "MODEL_REGISTRY_SHUTDOWN_TIMEOUT",
+	"ConfigTTL": "MODEL_REGISTRY_CONFIG_TTL",
 }
 
 func envName(field string) string {
@@ -88,6 +90,9 @@ func (c *Config) validate() error {
 		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
 			return errors.New("configuration: LOG_LEVEL must be debug, info, warn or error")
 		}
+	}
+	if c.ConfigTTL < 0 {
+		return errors.New("configuration: MODEL_REGISTRY_CONFIG_TTL must not be negative")
 	}
 	if c.UpstreamTimeout <= 0 {
 		return errors.New("configuration: MODEL_REGISTRY_UPSTREAM_TIMEOUT must be positive")

@@ -171,3 +171,60 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestReplicasDropCachedConfigOnChange runs two registries on one NATS and
+// one database, with a long config cache: a write through one shows in the
+// other's rendered configuration as soon as the change event arrives.
+func TestReplicasDropCachedConfigOnChange(t *testing.T) {
+	env := restStack(t, dbtest.TemplateSeeded)
+	ns, err := natsdev.Start(natsdev.Options{Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	env["NATS_URL"], env["MODEL_REGISTRY_CONFIG_TTL"] = ns.URL(), "1h"
+	ctx, cancel := context.WithCancel(context.Background())
+	var bases []string
+	var errcs []chan error
+	for range 2 {
+		e := map[string]string{}
+		for k, v := range env {
+			e[k] = v
+		}
+		port := freePort(t)
+		e["MODEL_REGISTRY_PORT"] = strconv.Itoa(port)
+		errc := make(chan error, 1)
+		go func() { errc <- run(ctx, []string{"serve"}, fakeEnv(e), io.Discard) }()
+		base := "http://127.0.0.1:" + strconv.Itoa(port)
+		waitOK(t, base+"/healthz", errc)
+		bases, errcs = append(bases, base), append(errcs, errc)
+	}
+	t.Cleanup(func() {
+		cancel()
+		for _, errc := range errcs {
+			if err := <-errc; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		}
+	})
+	a, b := bases[0], bases[1]
+	before := get(t, b+"/api/tensorzero/config") // b caches it for an hour
+	var models struct {
+		Items []registry.Model `json:"items"`
+	}
+	json.Unmarshal([]byte(get(t, a+"/api/models?model_type=chat&limit=1")), &models)
+	req, _ := http.NewRequest(http.MethodPut, a+"/api/mappings/replica-test/replica_fn/only",
+		strings.NewReader(`{"model_id":"`+models.Items[0].ID+`"}`))
+	req.Header.Set("Authorization", "Bearer "+env["SUPABASE_SERVICE_KEY"])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("write through replica a: %v %v", err, res)
+	}
+	res.Body.Close()
+	waitFor(t, "replica b to render the change", func() bool {
+		return strings.Contains(get(t, b+"/api/tensorzero/config"), "[functions.replica_fn")
+	})
+	if strings.Contains(before, "replica_fn") {
+		t.Fatal("the function existed before the write")
+	}
+}

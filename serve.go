@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/pmoves/model-registry/api"
 	"github.com/pmoves/model-registry/devstack/postgrest"
 	"github.com/pmoves/model-registry/events"
+	"github.com/pmoves/model-registry/registry"
 	"github.com/pmoves/model-registry/supabase"
 )
 
@@ -51,13 +53,22 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 	defer store.Close()
 	// The bridge never fails because NATS is down: it keeps reconnecting in
 	// the background, and without NATS_URL it is disabled.
+	// Change events from other replicas drop this one's cached gateway
+	// configuration; the handler exists only after the bridge, hence the
+	// pointer.
+	var handler atomic.Pointer[api.Server]
+	onChange := func(e registry.ChangeEvent) {
+		if h := handler.Load(); h != nil && e.ResourceType != registry.ResourceDeployment {
+			h.Invalidate()
+		}
+	}
 	bridge, err := events.Start(ctx, events.Config{URL: cfg.NATSURL, Stream: cfg.NATSStream,
-		Durable: cfg.NATSDurable, DefaultNode: cfg.NATSDefaultNode, Logger: log, Metrics: set}, store)
+		Durable: cfg.NATSDurable, DefaultNode: cfg.NATSDefaultNode, Logger: log, Metrics: set, OnChange: onChange}, store)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("events: %w", err)
 	}
-	handler := api.New(api.Config{
+	handler.Store(api.New(api.Config{
 		Store:            store,
 		Publisher:        bridge,
 		Logger:           log,
@@ -66,9 +77,10 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 		Health:           bridge.Health,
 		Metrics:          set,
 		Version:          version,
-	})
+		ConfigTTL:        cfg.ConfigTTL,
+	}))
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           handler.Load(),
 		ReadHeaderTimeout: 5 * time.Second, // mitigates Slowloris
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      cfg.UpstreamTimeout + 15*time.Second,

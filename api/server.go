@@ -28,21 +28,26 @@ type Config struct {
 	Metrics *metrics.Set
 	// Version is reported by /healthz.
 	Version string
+	// ConfigTTL is how long GET /api/tensorzero/config may answer from its
+	// cache without reading the database, unless a change is announced
+	// first (see Invalidate). Zero reads the database on every request.
+	ConfigTTL time.Duration
 }
 
 // Server is the registry's HTTP API.
 type Server struct {
-	store   Store
-	pub     Publisher
-	log     *slog.Logger
-	auth    *keyring
-	authAll bool
-	health  func() map[string]string
-	metrics *metrics.Set
-	version string
-	echo    *echo.Echo
-	renders renderCache
-	gauges  gauges
+	store     Store
+	pub       Publisher
+	log       *slog.Logger
+	auth      *keyring
+	authAll   bool
+	health    func() map[string]string
+	metrics   *metrics.Set
+	version   string
+	configTTL time.Duration
+	echo      *echo.Echo
+	renders   renderCache
+	gauges    gauges
 }
 
 // New builds the API and its routes.
@@ -50,7 +55,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		store: cfg.Store, pub: cfg.Publisher, log: cfg.Logger,
 		auth: newKeyring(cfg.Keys), authAll: cfg.RequireAuthReads,
-		health: cfg.Health, metrics: cfg.Metrics, version: cfg.Version,
+		health: cfg.Health, metrics: cfg.Metrics, version: cfg.Version, configTTL: cfg.ConfigTTL,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -82,6 +87,8 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metricsHandler)
+	e.GET("/openapi.json", s.openapi)
+	e.GET("/docs", s.docs)
 
 	// Middleware on a group would add catch-all routes that answer 404 where
 	// 405 is right, so authentication is attached route by route.
@@ -144,8 +151,12 @@ func newList[T any](items []T, count int) list[T] {
 }
 
 // published announces a successful write. A failed publish never fails the
-// request: the publisher counts and retries on its own.
+// request: the publisher counts and retries on its own. A catalogue change
+// also drops this replica's cached configuration at once.
 func (s *Server) published(c echo.Context, action, resource, id string) {
+	if resource != registry.ResourceDeployment {
+		s.Invalidate()
+	}
 	if s.pub == nil {
 		return
 	}

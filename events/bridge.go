@@ -2,8 +2,10 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pmoves/model-registry/registry"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -106,6 +108,20 @@ func Start(ctx context.Context, cfg Config, store Store) (*Bridge, error) {
 		return nil, fmt.Errorf("events: connect %s: %w", redactURL(cfg.URL), err)
 	}
 	b.nc = nc
+	if cfg.OnChange != nil {
+		// A core subscription: every replica hears every change. nats.go
+		// restores it after a reconnect.
+		if _, err := nc.Subscribe(SubjectChanged, func(m *nats.Msg) {
+			var e registry.ChangeEvent
+			if json.Unmarshal(m.Data, &e) == nil && e.Type == registry.ChangeEventType {
+				cfg.OnChange(e)
+			}
+		}); err != nil {
+			nc.Close()
+			b.cancel()
+			return nil, fmt.Errorf("events: subscribe %s: %w", SubjectChanged, err)
+		}
+	}
 	if b.js, err = jetstream.New(nc); err != nil {
 		nc.Close()
 		b.cancel()

@@ -45,6 +45,10 @@ type Config struct {
 	Durable string
 	// DefaultNode is the node of an event that names none.
 	DefaultNode string
+	// OnChange, if set, is called with every catalogue change event seen on
+	// NATS, this replica's own included, so caches can be dropped at once.
+	// It runs on nats.go's delivery goroutine and must not block.
+	OnChange func(registry.ChangeEvent)
 	// Name is the client connection name (default "model-registry").
 	Name   string
 	Logger *slog.Logger
