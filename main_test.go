@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,24 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"bogus"}, fakeEnv(nil), &out); err == nil {
 		t.Error("unknown command accepted")
+	}
+}
+
+func TestLogsAreJSONInDocker(t *testing.T) {
+	var buf bytes.Buffer
+	cfg, err := loadConfig(fakeEnv(map[string]string{"DOCKED_MODE": "true", "LOG_LEVEL": "debug"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.logger(&buf).Debug("request", "request_id", "abc")
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line["request_id"] != "abc" || line["level"] != "DEBUG" {
+		t.Errorf("docked log line %q (%v)", buf.String(), err)
+	}
+	buf.Reset()
+	cfg, _ = loadConfig(fakeEnv(nil))
+	cfg.logger(&buf).Info("request", "request_id", "abc")
+	if !strings.HasPrefix(buf.String(), "time=") {
+		t.Errorf("text log line %q", buf.String())
 	}
 }
