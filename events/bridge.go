@@ -48,6 +48,8 @@ type Bridge struct {
 	// senderDone: the sender has stopped; later change events are dropped.
 	senderDone atomic.Bool
 	workers    sync.WaitGroup
+	handlers   sync.WaitGroup // events being applied
+	slots      chan struct{}  // bounds handlers to cfg.Concurrency
 	closeErr   error
 	once       sync.Once
 
@@ -73,7 +75,7 @@ func Start(ctx context.Context, cfg Config, store Store) (*Bridge, error) {
 	cfg = cfg.withDefaults()
 	b := &Bridge{cfg: cfg, store: store, log: cfg.Logger.With("component", "nats"), m: meters{cfg.Metrics},
 		limit: newLogLimiter(), kick: make(chan struct{}, 1), stop: make(chan struct{}),
-		closed: make(chan struct{}), out: newOutbox(cfg.PublishQueue)}
+		closed: make(chan struct{}), out: newOutbox(cfg.PublishQueue), slots: make(chan struct{}, cfg.Concurrency)}
 	b.mode.Store(ModeNone)
 	b.m.gauge(metricPublishQueue)
 	if cfg.URL == "" {
@@ -229,6 +231,7 @@ func (b *Bridge) close() error {
 		case <-deadline.C:
 		}
 	}
+	b.handlers.Wait() // each hands its event back or settles it
 	b.cancelSetup()
 	close(b.stop)
 	b.workers.Wait() // the sender flushes what it can before it returns

@@ -57,12 +57,14 @@ type Config struct {
 
 	ReconnectWait time.Duration // between reconnect attempts (2s)
 	AckWait       time.Duration // redelivery of an unacknowledged event (30s)
-	RetryMin      time.Duration // first redelivery delay while the store fails (1s)
-	RetryMax      time.Duration // longest redelivery delay (1m)
-	StoreTimeout  time.Duration // one store call (10s)
-	SetupRetry    time.Duration // retry of a failed stream or consumer set-up (30s)
-	LagInterval   time.Duration // consumer lag refresh (15s)
-	DrainTimeout  time.Duration // Close's wait for in-flight work and queued events (5s)
+	// Concurrency is how many events a replica applies at once (16).
+	Concurrency  int
+	RetryMin     time.Duration // first redelivery delay while the store fails (1s)
+	RetryMax     time.Duration // longest redelivery delay (1m)
+	StoreTimeout time.Duration // one store call (10s)
+	SetupRetry   time.Duration // retry of a failed stream or consumer set-up (30s)
+	LagInterval  time.Duration // consumer lag refresh (15s)
+	DrainTimeout time.Duration // Close's wait for in-flight work and queued events (5s)
 	// PublishQueue bounds the change events kept while NATS is away (10000);
 	// the oldest is dropped, and counted, when it is full.
 	PublishQueue int
@@ -84,6 +86,9 @@ func (c Config) withDefaults() Config {
 	def(&c.Name, "model-registry")
 	dur(&c.ReconnectWait, 2*time.Second)
 	dur(&c.AckWait, 30*time.Second)
+	if c.Concurrency <= 0 {
+		c.Concurrency = 16
+	}
 	dur(&c.RetryMin, time.Second)
 	dur(&c.RetryMax, time.Minute)
 	dur(&c.StoreTimeout, 10*time.Second)

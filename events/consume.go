@@ -167,7 +167,7 @@ func (b *Bridge) useJetStream(cons jetstream.Consumer) error {
 	if b.cc != nil {
 		b.cc.Stop()
 	}
-	cc, err := cons.Consume(b.onJetStreamMsg, jetstream.PullMaxMessages(pullBatch),
+	cc, err := cons.Consume(b.dispatch, jetstream.PullMaxMessages(pullBatch),
 		jetstream.ConsumeErrHandler(b.onConsumeErr))
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", info.Name, err)

@@ -8,6 +8,21 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// dispatch hands an event of the durable consumer to a handler goroutine,
+// at most cfg.Concurrency at once; when all are busy it blocks, which holds
+// back the pull. Events of one (model, node) may then be applied out of
+// order: the store's ordering guard (the time each state was observed)
+// keeps the newest state whatever the order.
+func (b *Bridge) dispatch(msg jetstream.Msg) {
+	b.slots <- struct{}{}
+	b.handlers.Add(1)
+	go func() {
+		defer b.handlers.Done()
+		defer func() { <-b.slots }()
+		b.onJetStreamMsg(msg)
+	}()
+}
+
 // onJetStreamMsg applies one event of the durable consumer and settles it:
 // ack once the store accepted it, term when it can never apply, nak with
 // back-off when the store failed.

@@ -20,7 +20,9 @@ type deploymentState struct {
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // RecordDeployment applies what a GPU node announced at observed to the
-// deployment of (model, node); it implements events.Store. A deployment
+// deployment of (model, node); it implements events.Store. It returns the
+// table row (without the view's model fields): the bridge needs only its id,
+// and events are the registry's hottest write path. A deployment
 // whose state was observed later than that is left alone (applied false),
 // so reordered or redelivered events cannot flip a state back. The guard is
 // part of the write's filter, so two replicas applying events for one pair
@@ -67,7 +69,7 @@ func (c *Client) RecordDeployment(ctx context.Context, r registry.DeploymentRegi
 		return registry.Deployment{}, false, translate(err, nil)
 	}
 	if rows, err := decodeRows[registry.Deployment](c, resp.status, resp.body); err == nil && len(rows) == 1 {
-		return c.deploymentView(ctx, rows[0]), true, nil
+		return rows[0], true, nil
 	}
 
 	// The pair exists: update it unless its state is newer than this event.
@@ -76,7 +78,7 @@ func (c *Client) RecordDeployment(ctx context.Context, r registry.DeploymentRegi
 		return registry.Deployment{}, false, err
 	}
 	if cur.StateObservedAt != nil && cur.StateObservedAt.After(observed) {
-		return c.deploymentView(ctx, cur.Deployment), false, nil
+		return cur.Deployment, false, nil
 	}
 	delete(set, "model_id")
 	delete(set, "node_id")
@@ -101,9 +103,9 @@ func (c *Client) RecordDeployment(ctx context.Context, r registry.DeploymentRegi
 	}
 	if len(rows) == 0 { // a newer state landed in between
 		latest, err := c.deploymentState(ctx, modelID, r.NodeID)
-		return c.deploymentView(ctx, latest.Deployment), false, err
+		return latest.Deployment, false, err
 	}
-	return c.deploymentView(ctx, rows[0]), true, nil
+	return rows[0], true, nil
 }
 
 func (c *Client) deploymentState(ctx context.Context, modelID, nodeID string) (deploymentState, error) {
