@@ -1,13 +1,19 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/pmoves/model-registry/api"
+	"github.com/pmoves/model-registry/devstack"
 	"github.com/pmoves/model-registry/devstack/dbtest"
+	"github.com/pmoves/model-registry/devstack/postgrest"
 	"github.com/pmoves/model-registry/registry"
+	"github.com/pmoves/model-registry/supabase"
 )
 
 func TestProviders(t *testing.T) {
@@ -311,4 +317,37 @@ SELECT '00000000-0000-0000-0000-000000000001', 'm' || i, 'model-' || lpad(i::tex
 	}
 	s.do("GET", "/api/models?limit=1001", nil).must(t, 400, nil)
 	_ = http.StatusOK
+}
+
+// TestModelPageBelowAPostgRESTCap lists 1,000 models where PostgREST caps
+// reads at 300 rows: the page is complete all the same.
+func TestModelPageBelowAPostgRESTCap(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t, dbtest.TemplateEmpty)
+	rest, err := postgrest.New(context.Background(), postgrest.Config{DBURL: devstack.AuthenticatorURL(db),
+		Schemas: []string{"pmoves_core"}, AnonRole: "anon", JWTSecret: jwtSecret, MaxRows: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restSrv := httptest.NewServer(rest)
+	t.Cleanup(func() { restSrv.Close(); rest.Close() })
+	key, _ := devstack.SignKey(jwtSecret, "service_role")
+	store, err := supabase.New(supabase.Config{URL: restSrv.URL + "/rest/v1", ServiceKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Config{Store: store}))
+	t.Cleanup(srv.Close)
+	if _, err := dbtest.Connect(t, db).Exec(t.Context(), `
+INSERT INTO pmoves_core.model_providers (id, name, type) VALUES ('00000000-0000-0000-0000-000000000001', 'bulk', 'vllm');
+INSERT INTO pmoves_core.models (provider_id, name, model_id, model_type)
+SELECT '00000000-0000-0000-0000-000000000001', 'm' || i, 'model-' || i, 'chat' FROM generate_series(1, 1200) i;`); err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, url: srv.URL, events: &recorder{}}
+	var l list[registry.Model]
+	s.do("GET", "/api/models?limit=1000", nil).must(t, 200, &l)
+	if len(l.Items) != 1000 || l.Count != 1200 {
+		t.Errorf("got %d items of %d, want 1000 of 1200", len(l.Items), l.Count)
+	}
 }

@@ -1,11 +1,14 @@
 package supabase
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pmoves/model-registry/registry"
 )
@@ -19,6 +22,12 @@ import (
 func (c *Client) ListModels(ctx context.Context, f registry.ModelFilter) ([]registry.Model, int, error) {
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
+	rel, q := modelsQuery(f)
+	return listPage[registry.Model](ctx, c, rel, q, f.Page)
+}
+
+// modelsQuery is the relation and query of ListModels.
+func modelsQuery(f registry.ModelFilter) (string, *query) {
 	rel := viewActiveModels
 	q := newQuery("*").order("name.asc,provider_name.asc,id.asc")
 	if f.Active != nil {
@@ -37,7 +46,65 @@ func (c *Client) ListModels(ctx context.Context, f registry.ModelFilter) ([]regi
 	if f.Q != "" {
 		q.or(condILike("name", f.Q), condILike("model_id", f.Q), condILike("description", f.Q))
 	}
-	return listPage[registry.Model](ctx, c, rel, q, f.Page)
+	return rel, q
+}
+
+// ListModelsJSON is ListModels answered with PostgREST's JSON array as it
+// came, not decoded: the API's busiest read skips decoding and encoding a
+// page of models. The rows are the view's, the same fields as
+// registry.Model (timestamps keep PostgreSQL's +00:00 form). When PostgREST
+// caps the page below the limit it falls back to ListModels, which pages.
+func (c *Client) ListModelsJSON(ctx context.Context, f registry.ModelFilter) (json.RawMessage, int, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	p, err := f.Page.Normalize()
+	if err != nil {
+		return nil, 0, err
+	}
+	rel, q := modelsQuery(f)
+	q.page(p.Limit, p.Offset)
+	resp, err := c.do(ctx, http.MethodGet, rel, q.encode(), "count=exact", nil)
+	if err != nil {
+		if resp != nil && resp.status == http.StatusRequestedRangeNotSatisfiable {
+			if total, ok := contentRange(resp.header.Get("Content-Range")); ok && total >= 0 {
+				return json.RawMessage("[]"), total, nil
+			}
+		}
+		return nil, 0, fmt.Errorf("list %s: %w", rel, err)
+	}
+	cr := resp.header.Get("Content-Range")
+	total, ok := contentRange(cr)
+	if !ok || total < 0 {
+		return nil, 0, c.malformed(resp.status, "missing or bad Content-Range with count=exact", nil)
+	}
+	body := bytes.TrimSpace(resp.body)
+	if len(body) == 0 || body[0] != '[' || !json.Valid(body) {
+		return nil, 0, c.malformed(resp.status, "the answer is not a JSON array", nil)
+	}
+	if rows := rangeRows(cr); rows < p.Limit && p.Offset+rows < total {
+		items, total, err := c.ListModels(ctx, f) // capped: page through it
+		if err != nil {
+			return nil, 0, err
+		}
+		raw, err := json.Marshal(items)
+		return raw, total, err
+	}
+	return body, total, nil
+}
+
+// rangeRows counts the rows of a Content-Range "first-last/total".
+func rangeRows(cr string) int {
+	span, _, _ := strings.Cut(cr, "/")
+	first, last, ok := strings.Cut(span, "-")
+	if !ok {
+		return 0
+	}
+	a, err1 := strconv.Atoi(first)
+	b, err2 := strconv.Atoi(last)
+	if err1 != nil || err2 != nil || b < a {
+		return 0
+	}
+	return b - a + 1
 }
 
 // GetModel reads one model from v_models, active or not, with its provider
