@@ -77,8 +77,10 @@ func (c *Client) ListModelsJSON(ctx context.Context, f registry.ModelFilter) (js
 	if !ok || total < 0 {
 		return nil, 0, c.malformed(resp.status, "missing or bad Content-Range with count=exact", nil)
 	}
+	// PostgREST built this array; a full validation would cost a quarter of
+	// the request. A cut or foreign body lacks the brackets.
 	body := bytes.TrimSpace(resp.body)
-	if len(body) == 0 || body[0] != '[' || !json.Valid(body) {
+	if len(body) < 2 || body[0] != '[' || body[len(body)-1] != ']' {
 		return nil, 0, c.malformed(resp.status, "the answer is not a JSON array", nil)
 	}
 	if rows := rangeRows(cr); rows < p.Limit && p.Offset+rows < total {

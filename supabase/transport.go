@@ -110,7 +110,7 @@ func (c *Client) do(ctx context.Context, method, rel, query, prefer string, body
 	if resp.StatusCode >= 400 {
 		limit = maxErrorBody
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	data, err := readBody(resp, limit)
 	if err != nil {
 		return nil, c.transportError(err)
 	}
@@ -149,4 +149,15 @@ func (t *observedTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	rel := strings.TrimPrefix(strings.TrimPrefix(req.URL.Path, t.prefix), "/")
 	t.observe(rel, req.Method, status, time.Since(start))
 	return resp, err
+}
+
+// readBody reads at most limit+1 bytes, into a buffer sized from
+// Content-Length when the server sent one.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }
