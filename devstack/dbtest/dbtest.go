@@ -65,7 +65,30 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "dbtest:", err)
 		return 1
 	}
+	defer dropTemplates()
 	return m.Run()
+}
+
+// actual is the database behind a template name: with DATABASE_URL several
+// test binaries share one server, so each builds templates of its own.
+func actual(template string) string {
+	if template == TemplateEmpty || template == TemplateSeeded {
+		return fmt.Sprintf("%s_%d", template, os.Getpid())
+	}
+	return template
+}
+
+func dropTemplates() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, serverURL("postgres"))
+	if err != nil {
+		return
+	}
+	defer admin.Close(ctx)
+	for _, t := range []string{TemplateEmpty, TemplateSeeded} {
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+actual(t)+" WITH (FORCE)")
+	}
 }
 
 // SQLDir is the repository's sql/ folder.
@@ -90,12 +113,13 @@ func buildTemplates(ctx context.Context) error {
 		name string
 		seed bool
 	}{{TemplateEmpty, false}, {TemplateSeeded, true}} {
-		for _, stmt := range []string{"DROP DATABASE IF EXISTS " + t.name, "CREATE DATABASE " + t.name} {
+		name := actual(t.name)
+		for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name} {
 			if _, err := admin.Exec(ctx, stmt); err != nil {
 				return err
 			}
 		}
-		conn, err := pgx.Connect(ctx, serverURL(t.name))
+		conn, err := pgx.Connect(ctx, serverURL(name))
 		if err != nil {
 			return err
 		}
@@ -126,7 +150,7 @@ func New(tb testing.TB, template string) string {
 	}
 	defer admin.Close(ctx)
 	mu.Lock()
-	_, err = admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template))
+	_, err = admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, actual(template)))
 	mu.Unlock()
 	if err != nil {
 		tb.Fatalf("dbtest: create database from %s: %v", template, err)
