@@ -166,6 +166,12 @@ func TestReorderedEventsDoNotFlipState(t *testing.T) {
 	early := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
 	late := early.Add(10 * time.Second)
 	send(t, js, events.SubjectModelUnloaded, fmt.Sprintf(`{"model_key":"ollama/qwen3:8b","ts":%q}`, late.Format(time.RFC3339)), events.HeaderNodeID, "gpu-1")
+	// Events are applied concurrently, so let the later one land first:
+	// that is the reordering under test.
+	waitFor(t, wait, "the later event to be applied", func() bool {
+		_, writes, _ := store.get(m.ID, "gpu-1")
+		return writes == 1
+	})
 	send(t, js, events.SubjectModelLoaded, fmt.Sprintf(`{"model_key":"ollama/qwen3:8b","vram_mb":5000,"ts":%d}`, early.Unix()), events.HeaderNodeID, "gpu-1")
 	waitFor(t, wait, "the stale event to be seen", func() bool {
 		return b.counter("model_registry_events_stale_total") == 1
