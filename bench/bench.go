@@ -98,21 +98,31 @@ func (b *bench) hold(ctx context.Context) error {
 // startStack starts the dev stack, a NATS server of our own, and the
 // registry under test.
 func (b *bench) startStack(ctx context.Context, bin string) error {
-	ports, err := freePorts(6)
-	if err != nil {
-		return err
-	}
 	keysFile := filepath.Join(b.dir, "keys.json")
 	b.logf("starting the dev stack in %s", b.dir)
-	b.dev, err = startProc("dev", bin, []string{"dev", "--no-seed", "--data-dir", filepath.Join(b.dir, "data"),
-		"--port", strconv.Itoa(ports[0]), "--postgrest-port", strconv.Itoa(ports[1]),
-		"--nats-port", strconv.Itoa(ports[2]), "--keys-file", keysFile}, cleanEnv(nil), filepath.Join(b.dir, "dev.log"))
-	if err != nil {
-		return err
-	}
-	keys, err := waitKeys(ctx, b.dev, keysFile)
-	if err != nil {
-		return err
+	var ports []int
+	var keys devKeys
+	var err error
+	// A free port can be taken by another process before dev binds it:
+	// try again with new ports.
+	for attempt := 1; ; attempt++ {
+		if ports, err = freePorts(6); err != nil {
+			return err
+		}
+		b.dev, err = startProc("dev", bin, []string{"dev", "--no-seed", "--data-dir", filepath.Join(b.dir, "data"),
+			"--port", strconv.Itoa(ports[0]), "--postgrest-port", strconv.Itoa(ports[1]),
+			"--nats-port", strconv.Itoa(ports[2]), "--keys-file", keysFile}, cleanEnv(nil), filepath.Join(b.dir, "dev.log"))
+		if err != nil {
+			return err
+		}
+		keys, err = waitKeys(ctx, b.dev, keysFile)
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return err
+		}
+		b.logf("a port was taken meanwhile; starting the dev stack again")
 	}
 	b.rest = &rest{base: keys.PostgRESTURL, key: keys.ServiceKey, hc: b.hc}
 	// The dev stack's own registry consumes the dev NATS; the registry under
