@@ -252,19 +252,7 @@ func (c *Client) UpdateModel(ctx context.Context, id string, p registry.ModelPat
 }
 
 func (c *Client) patchModel(ctx context.Context, id string, set any, modelID string) (registry.Model, error) {
-	body, err := json.Marshal(set)
-	if err != nil {
-		return registry.Model{}, err
-	}
-	rows, err := execRows[registry.Model](ctx, c,
-		c.pg.From(tableModels).Update(json.RawMessage(body), "representation", "").Eq("id", id))
-	if err != nil {
-		return registry.Model{}, translate(err, modelConflicts(modelID))
-	}
-	if len(rows) == 0 {
-		return registry.Model{}, notFound("model", id)
-	}
-	m, err := one(c, rows)
+	m, err := patchByID[registry.Model](ctx, c, tableModels, "model", id, set, modelConflicts(modelID))
 	if err != nil {
 		return m, err
 	}

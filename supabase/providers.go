@@ -140,17 +140,24 @@ func (c *Client) UpdateProvider(ctx context.Context, id string, p registry.Provi
 }
 
 func (c *Client) patchProvider(ctx context.Context, id string, set any, name string) (registry.Provider, error) {
+	return patchByID[registry.Provider](ctx, c, tableProviders, "provider", id, set, providerConflicts(name))
+}
+
+// patchByID writes set to the row of table with id and returns the row; no
+// such row is ErrNotFound naming the resource, and constraint violations are
+// worded with conflicts.
+func patchByID[T any](ctx context.Context, c *Client, table, resource, id string, set any, conflicts map[string]string) (T, error) {
+	var zero T
 	body, err := json.Marshal(set)
 	if err != nil {
-		return registry.Provider{}, err
+		return zero, err
 	}
-	rows, err := execRows[registry.Provider](ctx, c,
-		c.pg.From(tableProviders).Update(json.RawMessage(body), "representation", "").Eq("id", id))
+	rows, err := execRows[T](ctx, c, c.pg.From(table).Update(json.RawMessage(body), "representation", "").Eq("id", id))
 	if err != nil {
-		return registry.Provider{}, translate(err, providerConflicts(name))
+		return zero, translate(err, conflicts)
 	}
 	if len(rows) == 0 {
-		return registry.Provider{}, notFound("provider", id)
+		return zero, notFound(resource, id)
 	}
 	return one(c, rows)
 }
