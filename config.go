@@ -31,6 +31,7 @@ type Config struct {
 	UpstreamTimeout  time.Duration `env:"MODEL_REGISTRY_UPSTREAM_TIMEOUT" envDefault:"5s"`
 	ShutdownTimeout  time.Duration `env:"MODEL_REGISTRY_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	ConfigTTL        time.Duration `env:"MODEL_REGISTRY_CONFIG_TTL" envDefault:"1s"`
+	ReadCacheTTL     time.Duration `env:"MODEL_REGISTRY_READ_CACHE_TTL" envDefault:"1s"`
 }
 
 // loadConfig reads the configuration through getenv and checks it. Errors
@@ -68,7 +69,7 @@ func configError(err error) error {
 var envNames = map[string]string{
 	"Port": "MODEL_REGISTRY_PORT", "Docked": "DOCKED_MODE", "RequireAuthReads": "MODEL_REGISTRY_REQUIRE_AUTH_READS",
 	"UpstreamTimeout": "MODEL_REGISTRY_UPSTREAM_TIMEOUT", "ShutdownTimeout": "MODEL_REGISTRY_SHUTDOWN_TIMEOUT",
-	"ConfigTTL": "MODEL_REGISTRY_CONFIG_TTL",
+	"ConfigTTL": "MODEL_REGISTRY_CONFIG_TTL", "ReadCacheTTL": "MODEL_REGISTRY_READ_CACHE_TTL",
 }
 
 func envName(field string) string {
@@ -93,6 +94,9 @@ func (c *Config) validate() error {
 	}
 	if c.ConfigTTL < 0 {
 		return errors.New("configuration: MODEL_REGISTRY_CONFIG_TTL must not be negative")
+	}
+	if c.ReadCacheTTL < 0 {
+		return errors.New("configuration: MODEL_REGISTRY_READ_CACHE_TTL must not be negative")
 	}
 	if c.UpstreamTimeout <= 0 {
 		return errors.New("configuration: MODEL_REGISTRY_UPSTREAM_TIMEOUT must be positive")

@@ -78,6 +78,7 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 		Metrics:          set,
 		Version:          version,
 		ConfigTTL:        cfg.ConfigTTL,
+		ReadCacheTTL:     cfg.ReadCacheTTL,
 	}))
 	srv := &http.Server{
 		Handler:           handler.Load(),

@@ -159,7 +159,7 @@ func TestComposeFile(t *testing.T) {
 	}
 	// Tuning knobs with safe defaults need not be passed.
 	optional := map[string]bool{"MODEL_REGISTRY_UPSTREAM_TIMEOUT": true, "MODEL_REGISTRY_SHUTDOWN_TIMEOUT": true,
-		"MODEL_REGISTRY_CONFIG_TTL": true,
+		"MODEL_REGISTRY_CONFIG_TTL": true, "MODEL_REGISTRY_READ_CACHE_TTL": true,
 		"SUPABASE_SERVICE_ROLE_KEY": true}
 	for _, name := range []string{"model-registry", "model-registry-standalone"} {
 		svc, ok := c.Services[name]

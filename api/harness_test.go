@@ -36,6 +36,8 @@ type stack struct {
 	db         string
 	serviceKey string
 	events     *recorder
+	store      *supabase.Client // the API's store: writes through it bypass the API
+	server     *api.Server
 }
 
 func newStack(t *testing.T, template string, opts ...func(*api.Config)) *stack {
@@ -64,9 +66,10 @@ func newStack(t *testing.T, template string, opts ...func(*api.Config)) *stack {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	srv := httptest.NewServer(api.New(cfg))
+	h := api.New(cfg)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &stack{t: t, url: srv.URL, db: db, serviceKey: serviceKey, events: rec}
+	return &stack{t: t, url: srv.URL, db: db, serviceKey: serviceKey, events: rec, store: store, server: h}
 }
 
 // recorder is a Publisher that keeps what it was given.

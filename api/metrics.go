@@ -43,6 +43,7 @@ var help = map[string]string{
 	"model_registry_catalogue_models":                  "Active models of active providers, by model type.",
 	"model_registry_catalogue_deployments":             "Deployments, by status.",
 	"model_registry_build_info":                        "Build information; always 1.",
+	"model_registry_read_cache_requests_total":         "Catalogue reads, by whether the read cache answered them.",
 }
 
 // offConvention lists families the metrics library writes whose names break

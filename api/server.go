@@ -32,6 +32,10 @@ type Config struct {
 	// cache without reading the database, unless a change is announced
 	// first (see Invalidate). Zero reads the database on every request.
 	ConfigTTL time.Duration
+	// ReadCacheTTL is how long a catalogue read (providers, models,
+	// aliases, mappings) may be answered from memory, under the same rule.
+	// Zero turns the read cache off.
+	ReadCacheTTL time.Duration
 }
 
 // Server is the registry's HTTP API.
@@ -47,6 +51,7 @@ type Server struct {
 	configTTL time.Duration
 	echo      *echo.Echo
 	renders   renderCache
+	reads     *readCache // nil: off
 	gauges    gauges
 }
 
@@ -69,6 +74,9 @@ func New(cfg Config) *Server {
 	// HELP and TYPE lines make /metrics pass Prometheus' linter. The switch
 	// is global to the metrics library; this is its only user.
 	metrics.ExposeMetadata(true)
+	if cfg.ReadCacheTTL > 0 {
+		s.reads = newReadCache(cfg.ReadCacheTTL, s.metrics)
+	}
 	s.registerBuildInfo()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -92,39 +100,39 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Middleware on a group would add catch-all routes that answer 404 where
 	// 405 is right, so authentication is attached route by route.
-	r := routeAdder{e: e, auth: s.authenticate}
-	r.GET("/providers", s.listProviders)
+	r := routeAdder{e: e, auth: s.authenticate, cache: s.cached}
+	r.cachedGET("/providers", s.listProviders)
 	r.POST("/providers", s.createProvider)
-	r.GET("/providers/:id", s.getProvider)
+	r.cachedGET("/providers/:id", s.getProvider)
 	r.PUT("/providers/:id", s.replaceProvider)
 	r.PATCH("/providers/:id", s.updateProvider)
 	r.DELETE("/providers/:id", s.deleteProvider)
 
-	r.GET("/models", s.listModels)
+	r.cachedGET("/models", s.listModels)
 	r.POST("/models", s.createModel)
-	r.GET("/models/:id", s.getModel)
+	r.cachedGET("/models/:id", s.getModel)
 	r.PUT("/models/:id", s.replaceModel)
 	r.PATCH("/models/:id", s.updateModel)
 	r.DELETE("/models/:id", s.deleteModel)
 
-	r.GET("/mappings", s.listMappings)
+	r.cachedGET("/mappings", s.listMappings)
 	r.POST("/mappings", s.createMapping)
-	r.GET("/mappings/:service", s.listServiceMappings)
+	r.cachedGET("/mappings/:service", s.listServiceMappings)
 	r.PUT("/mappings/:service/:function/:variant", s.putMapping)
 	r.DELETE("/mappings/:service/:function/:variant", s.deleteMapping)
-	r.GET("/services/:service/models", s.serviceModels)
+	r.cachedGET("/services/:service/models", s.serviceModels)
 
-	r.GET("/aliases", s.listAliases)
+	r.cachedGET("/aliases", s.listAliases)
 	r.POST("/aliases", s.createAlias)
 	r.DELETE("/aliases/:id", s.deleteAlias)
-	r.GET("/aliases/resolve/:alias", s.resolveAlias)
+	r.cachedGET("/aliases/resolve/:alias", s.resolveAlias)
 
 	r.GET("/deployments", s.listDeployments)
 	r.POST("/deployments/register", s.registerDeployment)
 	r.PUT("/deployments/:id/status", s.setDeploymentStatus)
 
 	r.GET("/tensorzero/config", s.tensorzeroConfig)
-	r.GET("/tensorzero/functions", s.tensorzeroFunctions)
+	r.cachedGET("/tensorzero/functions", s.tensorzeroFunctions)
 	e.Add(http.MethodPost, "/api/tensorzero/validate", s.tensorzeroValidate, readOnly, s.authenticate)
 }
 
@@ -167,12 +175,18 @@ func (s *Server) published(c echo.Context, action, resource, id string) {
 func since(t time.Time) float64 { return time.Since(t).Seconds() }
 
 type routeAdder struct {
-	e    *echo.Echo
-	auth echo.MiddlewareFunc
+	e     *echo.Echo
+	auth  echo.MiddlewareFunc
+	cache echo.MiddlewareFunc
 }
 
-func (r routeAdder) add(method, path string, h echo.HandlerFunc) {
-	r.e.Add(method, "/api"+path, h, r.auth)
+func (r routeAdder) add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.e.Add(method, "/api"+path, h, append([]echo.MiddlewareFunc{r.auth}, m...)...)
+}
+
+// cachedGET adds a catalogue read, answered from the read cache when it can.
+func (r routeAdder) cachedGET(path string, h echo.HandlerFunc) {
+	r.add(http.MethodGet, path, h, r.cache)
 }
 
 func (r routeAdder) GET(path string, h echo.HandlerFunc)    { r.add(http.MethodGet, path, h) }

@@ -44,6 +44,9 @@ func (s *Server) Invalidate() {
 	s.renders.mu.Lock()
 	s.renders.gen++
 	s.renders.mu.Unlock()
+	if s.reads != nil {
+		s.reads.invalidate()
+	}
 }
 
 func (s *Server) render(c echo.Context) (*rendered, error) {

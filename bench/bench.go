@@ -32,7 +32,7 @@ type bench struct {
 	dir   string
 	dev   *proc
 	serve *proc
-	cold  *proc // a second registry that never caches the gateway configuration
+	cold  *proc // a second registry without caches (configuration and reads)
 	nats  *natsdev.Server
 	prof  *profiler
 	hc    *http.Client
@@ -145,8 +145,9 @@ func (b *bench) startStack(ctx context.Context, bin string) error {
 		return err
 	}
 	b.regURL = "http://127.0.0.1:" + strconv.Itoa(ports[3])
-	// Without NATS: it only answers the uncached part of (b).
-	env = slices.Concat(common, []string{"MODEL_REGISTRY_PORT=" + strconv.Itoa(ports[4]), "MODEL_REGISTRY_CONFIG_TTL=0"})
+	// Without NATS and without caches: it answers the uncached parts of (a) and (b).
+	env = slices.Concat(common, []string{"MODEL_REGISTRY_PORT=" + strconv.Itoa(ports[4]),
+		"MODEL_REGISTRY_CONFIG_TTL=0", "MODEL_REGISTRY_READ_CACHE_TTL=0"})
 	if b.cold, err = startProc("serve-nocache", bin, []string{"serve"}, cleanEnv(slices.Concat(env, b.opts.ServeEnv)),
 		filepath.Join(b.dir, "serve-nocache.log")); err != nil {
 		return err

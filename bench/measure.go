@@ -30,12 +30,12 @@ func (b *bench) measure(ctx context.Context, cat *seeded) (*results, error) {
 		return nil, err
 	}
 
-	b.logf("(a) GET /api/models?limit=100: registry vs direct, %d clients, %s each", b.opts.Concurrency, b.opts.Duration)
+	b.logf("(a) GET /api/models?limit=100: registry, direct, registry without read cache; %d clients, %s each", b.opts.Concurrency, b.opts.Duration)
 	smp.phase("models")
 	err = b.prof.around(ctx, "models", func() error {
-		reg, direct, reg1, direct1, err := b.models(ctx)
-		res.ModelsRegistry, res.ModelsDirect = reg.stats(), direct.stats()
-		res.ModelsRegistry1, res.ModelsDirect1 = reg1.stats(), direct1.stats()
+		m, err := b.models(ctx)
+		res.ModelsRegistry, res.ModelsDirect, res.ModelsProxy = m.reg.stats(), m.direct.stats(), m.proxy.stats()
+		res.ModelsRegistry1, res.ModelsDirect1, res.ModelsProxy1 = m.reg1.stats(), m.direct1.stats(), m.proxy1.stats()
 		return err
 	})
 	if err != nil {

@@ -12,15 +12,19 @@ import (
 
 // results is everything a run measured; it is the JSON file.
 type results struct {
-	Machine           machine       `json:"machine"`
-	Options           options       `json:"options"`
-	Catalogue         catalogueInfo `json:"catalogue"`
-	ModelsRegistry    httpStats     `json:"models_registry"`
-	ModelsDirect      httpStats     `json:"models_direct"`
-	ModelsRegistry1   httpStats     `json:"models_registry_1_client"`
-	ModelsDirect1     httpStats     `json:"models_direct_1_client"`
-	ConfigFull        httpStats     `json:"tensorzero_config_200"`
-	ConfigNotModified httpStats     `json:"tensorzero_config_304"`
+	Machine         machine       `json:"machine"`
+	Options         options       `json:"options"`
+	Catalogue       catalogueInfo `json:"catalogue"`
+	ModelsRegistry  httpStats     `json:"models_registry"`
+	ModelsDirect    httpStats     `json:"models_direct"`
+	ModelsRegistry1 httpStats     `json:"models_registry_1_client"`
+	ModelsDirect1   httpStats     `json:"models_direct_1_client"`
+	// The same route on a registry with MODEL_REGISTRY_READ_CACHE_TTL=0:
+	// every request goes to PostgREST.
+	ModelsProxy       httpStats `json:"models_registry_no_read_cache"`
+	ModelsProxy1      httpStats `json:"models_registry_no_read_cache_1_client"`
+	ConfigFull        httpStats `json:"tensorzero_config_200"`
+	ConfigNotModified httpStats `json:"tensorzero_config_304"`
 	// The same against a registry with MODEL_REGISTRY_CONFIG_TTL=0, which
 	// reads the catalogue for every request.
 	ConfigColdFull        httpStats   `json:"tensorzero_config_200_ttl0"`
@@ -93,6 +97,11 @@ func tableRows(r *results) []row {
 	reg1, dir1 := r.ModelsRegistry1, r.ModelsDirect1
 	add("(a) 1 client: registry / direct", "p50 latency", ratio(reg1.P50Ms, dir1.P50Ms), "x")
 	add("(a) 1 client: registry / direct", "p50 added by the registry", reg1.P50Ms-dir1.P50Ms, "ms")
+	px, px1 := r.ModelsProxy, r.ModelsProxy1
+	http3("(a) via registry, read cache off", px)
+	add("(a) read cache off: registry / direct", "p50 latency", ratio(px.P50Ms, dir.P50Ms), "x")
+	add("(a) read cache off: registry / direct", "throughput", ratio(px.ReqPerSec, dir.ReqPerSec), "x")
+	add("(a) read cache off, 1 client", "p50 added by the registry", px1.P50Ms-dir1.P50Ms, "ms")
 
 	http3("(b) /api/tensorzero/config, 200", r.ConfigFull)
 	nm := r.ConfigNotModified
@@ -223,6 +232,7 @@ func printCPU(w io.Writer, r *results) {
 	}{
 		{"(a) via registry", r.ModelsRegistry}, {"(a) direct", r.ModelsDirect},
 		{"(a) via registry, 1 client", r.ModelsRegistry1}, {"(a) direct, 1 client", r.ModelsDirect1},
+		{"(a) read cache off", r.ModelsProxy}, {"(a) read cache off, 1 client", r.ModelsProxy1},
 		{"(b) config 200", r.ConfigFull}, {"(b) config 304", r.ConfigNotModified},
 		{"(b) config 200, TTL 0", r.ConfigColdFull}, {"(b) config 304, TTL 0", r.ConfigColdNotModified},
 	} {

@@ -51,30 +51,50 @@ func (b *bench) checkModels(ctx context.Context, reg, direct target) error {
 	return nil
 }
 
-// models is scenario (a): both targets warmed up, then measured in turns
-// (ABBA…), so drift on the machine hits both alike; then each once with a
-// single client, which shows the added latency without queueing.
-func (b *bench) models(ctx context.Context) (reg, direct, reg1, direct1 sample, err error) {
+// modelsSamples is what scenario (a) measured: the registry under test (its
+// default read cache), the same query straight to PostgREST, and the
+// registry without its read cache (the plain proxy path); each with all
+// clients and with one.
+type modelsSamples struct {
+	reg, direct, proxy    sample
+	reg1, direct1, proxy1 sample
+}
+
+// models is scenario (a): the targets warmed up, then measured in turns
+// (ABC, CBA, …), so drift on the machine hits them alike; then each once
+// with a single client, which shows the added latency without queueing.
+func (b *bench) models(ctx context.Context) (m modelsSamples, err error) {
 	rt, dt := b.modelsTargets()
 	if err := b.checkModels(ctx, rt, dt); err != nil {
-		return reg, direct, reg1, direct1, err
+		return m, err
+	}
+	pt := rt
+	pt.name, pt.url, pt.reg, pt.regURL = "registry /api/models, read cache off", b.coldURL+"/api/models?limit=100", b.cold, b.coldURL
+	if err := b.checkModels(ctx, pt, dt); err != nil {
+		return m, err
 	}
 	c := b.opts.Concurrency
-	b.phase(ctx, c, rt, b.opts.Warmup)
-	b.phase(ctx, c, dt, b.opts.Warmup)
+	order := []struct {
+		t target
+		s *sample
+	}{{rt, &m.reg}, {dt, &m.direct}, {pt, &m.proxy}}
+	for _, o := range order {
+		b.phase(ctx, c, o.t, b.opts.Warmup)
+	}
 	slice := b.opts.Duration / time.Duration(b.opts.Rounds)
 	for i := range b.opts.Rounds {
-		if i%2 == 0 {
-			reg.merge(b.phase(ctx, c, rt, slice))
-			direct.merge(b.phase(ctx, c, dt, slice))
-		} else {
-			direct.merge(b.phase(ctx, c, dt, slice))
-			reg.merge(b.phase(ctx, c, rt, slice))
+		for j := range order {
+			o := order[j]
+			if i%2 == 1 {
+				o = order[len(order)-1-j]
+			}
+			o.s.merge(b.phase(ctx, c, o.t, slice))
 		}
 	}
-	reg1 = b.phase(ctx, 1, rt, b.opts.Duration/4)
-	direct1 = b.phase(ctx, 1, dt, b.opts.Duration/4)
-	return reg, direct, reg1, direct1, ctx.Err()
+	m.reg1 = b.phase(ctx, 1, rt, b.opts.Duration/4)
+	m.direct1 = b.phase(ctx, 1, dt, b.opts.Duration/4)
+	m.proxy1 = b.phase(ctx, 1, pt, b.opts.Duration/4)
+	return m, ctx.Err()
 }
 
 // configTargets are GET /api/tensorzero/config of the registry at base,
