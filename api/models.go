@@ -34,13 +34,7 @@ func (s *Server) listModels(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		out := make([]byte, 0, len(items)+40)
-		out = append(out, `{"items":`...)
-		out = append(out, items...)
-		out = append(out, `,"count":`...)
-		out = strconv.AppendInt(out, int64(count), 10)
-		out = append(out, "}\n"...)
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, out)
+		return writeList(c, items, count)
 	}
 	items, count, err := s.store.ListModels(c.Request().Context(), f)
 	if err != nil {
@@ -130,4 +124,22 @@ func (s *Server) deleteModel(c echo.Context) error {
 // on without decoding and encoding it again.
 type rawModelLister interface {
 	ListModelsJSON(ctx context.Context, f registry.ModelFilter) (json.RawMessage, int, error)
+}
+
+// writeList answers {"items": items, "count": count} with items already
+// encoded, written as they are rather than copied into one buffer.
+func writeList(c echo.Context, items []byte, count int) error {
+	head := `{"items":`
+	tail := strconv.AppendInt([]byte(`,"count":`), int64(count), 10)
+	tail = append(tail, "}\n"...)
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSONCharsetUTF8)
+	res.Header().Set(echo.HeaderContentLength, strconv.Itoa(len(head)+len(items)+len(tail)))
+	res.WriteHeader(http.StatusOK)
+	for _, part := range [][]byte{[]byte(head), items, tail} {
+		if _, err := res.Write(part); err != nil {
+			return nil // the client went away; the status is already sent
+		}
+	}
+	return nil
 }
