@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -95,16 +97,27 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	if c.port == 0 {
+	if c.port != 0 {
+		return c, c.start(ctx, opts.Durable)
+	}
+	// A free port can be taken by someone else before postgres binds it;
+	// then another one is tried.
+	for attempt := 1; ; attempt++ {
 		if c.port, err = freePort(); err != nil {
 			return nil, err
 		}
+		err = c.start(ctx, opts.Durable)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 5 {
+			return nil, err
+		}
 	}
-	if err := c.start(ctx, opts.Durable); err != nil {
-		return nil, err
-	}
-	return c, nil
 }
+
+// errPortTaken: postgres could not bind its port.
+var errPortTaken = errors.New("the port is already in use")
 
 // Port is the TCP port the server listens on.
 func (c *Cluster) Port() int { return c.port }
@@ -175,6 +188,11 @@ func (c *Cluster) start(ctx context.Context, durable bool) error {
 	if err != nil {
 		return err
 	}
+	logStart, err := logf.Seek(0, io.SeekEnd)
+	if err != nil {
+		logf.Close()
+		return err
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Own process group, and die with us if we are killed.
 	cmd.SysProcAttr.Setpgid = true
@@ -185,10 +203,12 @@ func (c *Cluster) start(ctx context.Context, durable bool) error {
 	}
 	c.cmd = cmd
 	go func() { c.done <- cmd.Wait(); logf.Close() }()
-	return c.waitReady(ctx)
+	return c.waitReady(ctx, logStart)
 }
 
-func (c *Cluster) waitReady(ctx context.Context) error {
+// waitReady waits until the server accepts connections. Its log from
+// logStart on is this start's.
+func (c *Cluster) waitReady(ctx context.Context, logStart int64) error {
 	deadline := time.Now().Add(60 * time.Second)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port))
 	for {
@@ -202,7 +222,13 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 		select {
 		case err := <-c.done:
 			log, _ := os.ReadFile(filepath.Join(c.dir, "postgres.log"))
-			return fmt.Errorf("pgcluster: postgres exited during start-up on %s: %v\n%s", addr, err, tail(string(log), 2000))
+			if int64(len(log)) >= logStart {
+				log = log[logStart:]
+			}
+			if strings.Contains(string(log), "Address already in use") {
+				err = errors.Join(err, errPortTaken)
+			}
+			return fmt.Errorf("pgcluster: postgres exited during start-up on %s: %w\n%s", addr, err, tail(string(log), 2000))
 		case <-ctx.Done():
 			_ = c.Stop()
 			return ctx.Err()
@@ -250,7 +276,8 @@ func allowTraverse(dir string) error {
 	return nil
 }
 
-func freePort() (int, error) {
+// freePort asks the kernel for a free port; tests replace it.
+var freePort = func() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

@@ -2,6 +2,8 @@ package pgcluster_test
 
 import (
 	"context"
+	"net"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -49,4 +51,50 @@ func TestStartQueryStopRestart(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM kept").Scan(&n); err != nil {
 		t.Fatalf("table from the first run is gone: %v", err)
 	}
+}
+
+// TestStartOnATakenPort: a chosen port that someone else took in the
+// meantime is replaced by another one; a port given in Options is not.
+func TestStartOnATakenPort(t *testing.T) {
+	ctx := context.Background()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	dir := t.TempDir()
+
+	_, err = pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Port: port})
+	if err == nil || !strings.Contains(err.Error(), "already in use") {
+		t.Fatalf("start on a taken Options.Port: %v", err)
+	}
+
+	calls := 0
+	restore := pgcluster.SetFreePort(func() (int, error) {
+		calls++
+		if calls == 1 {
+			return port, nil
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port, nil
+	})
+	defer restore()
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	if c.Port() == port || calls != 2 {
+		t.Errorf("port %d after %d picks; %d was taken", c.Port(), calls, port)
+	}
+	conn, err := pgx.Connect(ctx, c.ConnString("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
 }
