@@ -79,6 +79,7 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 		Version:          version,
 		ConfigTTL:        cfg.ConfigTTL,
 	}))
+	defer handler.Load().Close() // ends a refresh of the cached configuration, before the store closes
 	srv := &http.Server{
 		Handler:           handler.Load(),
 		ReadHeaderTimeout: 5 * time.Second, // mitigates Slowloris
