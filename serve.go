@@ -80,6 +80,7 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 		ConfigTTL:        cfg.ConfigTTL,
 		ReadCacheTTL:     cfg.ReadCacheTTL,
 	}))
+	defer handler.Load().Close() // ends a refresh of the cached configuration, before the store closes
 	srv := &http.Server{
 		Handler:           handler.Load(),
 		ReadHeaderTimeout: 5 * time.Second, // mitigates Slowloris

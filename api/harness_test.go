@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -36,8 +37,9 @@ type stack struct {
 	db         string
 	serviceKey string
 	events     *recorder
-	store      *supabase.Client // the API's store: writes through it bypass the API
-	server     *api.Server
+	api        *api.Server
+	store      *supabase.Client // writes through it bypass the API
+	rest       *upstream
 }
 
 func newStack(t *testing.T, template string, opts ...func(*api.Config)) *stack {
@@ -50,7 +52,8 @@ func newStack(t *testing.T, template string, opts ...func(*api.Config)) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	restSrv := httptest.NewServer(rest)
+	tap := &upstream{h: rest}
+	restSrv := httptest.NewServer(tap)
 	t.Cleanup(func() { restSrv.Close(); rest.Close() })
 	serviceKey, err := devstack.SignKey(jwtSecret, "service_role")
 	if err != nil {
@@ -66,10 +69,91 @@ func newStack(t *testing.T, template string, opts ...func(*api.Config)) *stack {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := api.New(cfg)
-	srv := httptest.NewServer(h)
+	handler := api.New(cfg)
+	t.Cleanup(handler.Close)
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &stack{t: t, url: srv.URL, db: db, serviceKey: serviceKey, events: rec, store: store, server: h}
+	return &stack{t: t, url: srv.URL, db: db, serviceKey: serviceKey, events: rec, api: handler, store: store, rest: tap}
+}
+
+// upstream stands in front of the PostgREST-compatible server: it counts
+// reads by relation, and can hold the next read of a relation or fail its
+// reads, which the real server does not do on demand.
+type upstream struct {
+	h     http.Handler
+	mu    sync.Mutex
+	reads map[string]int
+	holds map[string]*hold
+	fails map[string]bool
+}
+
+// hold is one read held by upstream.
+type hold struct {
+	arrived  chan struct{} // closed when the read arrives
+	release  chan struct{} // close to let it through
+	finished chan struct{} // closed when its answer was written
+}
+
+func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rel := path.Base(r.URL.Path)
+	var h *hold
+	var fail bool
+	if r.Method == http.MethodGet {
+		u.mu.Lock()
+		if u.reads == nil {
+			u.reads = map[string]int{}
+		}
+		u.reads[rel]++
+		h = u.holds[rel]
+		delete(u.holds, rel)
+		fail = u.fails[rel]
+		u.mu.Unlock()
+	}
+	if h != nil {
+		defer close(h.finished)
+		close(h.arrived)
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if fail {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"code":"PGRST000","message":"database unavailable (injected)","details":null,"hint":null}`))
+		return
+	}
+	u.h.ServeHTTP(w, r)
+}
+
+// readsOf counts the GETs of rel so far.
+func (u *upstream) readsOf(rel string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.reads[rel]
+}
+
+// holdNext holds the next GET of rel until the hold is released.
+func (u *upstream) holdNext(rel string) *hold {
+	h := &hold{arrived: make(chan struct{}), release: make(chan struct{}), finished: make(chan struct{})}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.holds == nil {
+		u.holds = map[string]*hold{}
+	}
+	u.holds[rel] = h
+	return h
+}
+
+// failReads makes GETs of rel answer 503 (or not).
+func (u *upstream) failReads(rel string, fail bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.fails == nil {
+		u.fails = map[string]bool{}
+	}
+	u.fails[rel] = fail
 }
 
 // recorder is a Publisher that keeps what it was given.

@@ -76,7 +76,7 @@ func TestReadCache(t *testing.T) {
 	}
 
 	// Invalidate (a change event from another replica) drops everything.
-	s.server.Invalidate()
+	s.api.Invalidate()
 	if got := descriptions(t, s.do("GET", page, nil)); len(got) != 1 || got[0] != "v2" {
 		t.Errorf("after Invalidate = %v, want [v2]", got)
 	}

@@ -30,7 +30,9 @@ type Config struct {
 	Version string
 	// ConfigTTL is how long GET /api/tensorzero/config may answer from its
 	// cache without reading the database, unless a change is announced
-	// first (see Invalidate). Zero reads the database on every request.
+	// first (see Invalidate). Past it the cache is still answered while one
+	// read refreshes it, for up to 10 TTLs. Zero reads the database on every
+	// request.
 	ConfigTTL time.Duration
 	// ReadCacheTTL is how long a catalogue read (providers, models,
 	// aliases, mappings) may be answered from memory, under the same rule.

@@ -57,6 +57,10 @@ type Store interface {
 
 	// ActiveCatalog reads what the gateway configuration is rendered from.
 	ActiveCatalog(ctx context.Context) (registry.Catalog, error)
+	// ActiveCatalogIfChanged reads the same, for a caller that keeps what
+	// it made of an earlier read: version identifies what was read, and
+	// when it equals since the catalogue is left out and changed is false.
+	ActiveCatalogIfChanged(ctx context.Context, since string) (cat registry.Catalog, version string, changed bool, err error)
 }
 
 // Publisher announces catalogue changes. Publish must not block on the

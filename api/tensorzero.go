@@ -1,91 +1,16 @@
 package api
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pmoves/model-registry/registry"
 	"github.com/pmoves/model-registry/tomlgen"
 )
-
-// rendered is one rendering of the gateway configuration.
-type rendered struct {
-	body     []byte
-	etag     string
-	findings []tomlgen.Finding
-}
-
-// renderCache keeps the last rendering. A rendering is reused without
-// reading the database while it is younger than the TTL and no change was
-// announced since (a write through this replica, or a change event from
-// another one). Past that the catalogue is read again, and re-encoded only
-// when its digest changed.
-type renderCache struct {
-	mu      sync.Mutex
-	key     [sha256.Size]byte
-	last    *rendered
-	fetched time.Time // when last was checked against the database
-	gen     uint64    // bumped by Invalidate
-	lastGen uint64    // gen when last was checked
-}
-
-// Invalidate drops what the server cached about the catalogue. main wires it
-// to change events from other replicas.
-func (s *Server) Invalidate() {
-	s.renders.mu.Lock()
-	s.renders.gen++
-	s.renders.mu.Unlock()
-	if s.reads != nil {
-		s.reads.invalidate()
-	}
-}
-
-func (s *Server) render(c echo.Context) (*rendered, error) {
-	rc := &s.renders
-	rc.mu.Lock()
-	if rc.last != nil && rc.lastGen == rc.gen && time.Since(rc.fetched) < s.configTTL {
-		r := rc.last
-		rc.mu.Unlock()
-		return r, nil
-	}
-	gen := rc.gen
-	rc.mu.Unlock()
-
-	start := time.Now()
-	cat, err := s.store.ActiveCatalog(c.Request().Context())
-	if err != nil {
-		return nil, err
-	}
-	key, err := catalogDigest(cat)
-	if err != nil {
-		return nil, err
-	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.last == nil || rc.key != key {
-		var buf bytes.Buffer
-		findings, err := tomlgen.Render(&buf, toTomlgen(cat))
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(buf.Bytes())
-		rc.key = key
-		rc.last = &rendered{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:16]) + `"`, findings: findings}
-	}
-	if gen == rc.gen { // no change was announced while we read
-		rc.fetched, rc.lastGen = start, gen
-	}
-	return rc.last, nil
-}
 
 func toTomlgen(cat registry.Catalog) tomlgen.Catalog {
 	return tomlgen.Catalog{Providers: cat.Providers, Models: cat.Models, Mappings: cat.Mappings,
@@ -99,7 +24,7 @@ func (s *Server) tensorzeroConfig(c echo.Context) error {
 	if err := newQuery(c).err(); err != nil {
 		return err
 	}
-	r, err := s.render(c)
+	r, err := s.render(c.Request().Context())
 	if err != nil {
 		return err
 	}

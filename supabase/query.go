@@ -182,11 +182,26 @@ func contentRange(h string) (total int, ok bool) {
 // the total number of matching rows.
 func list[T any](ctx context.Context, c *Client, rel string, q *query, limit, offset int) ([]T, int, error) {
 	items := make([]T, 0)
-	total := -1
+	total, err := pages(ctx, c, rel, q, limit, offset, func(r *response) (int, error) {
+		rows, err := decodeRows[T](c, r.status, r.body)
+		items = append(items, rows...)
+		return len(rows), err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return items, total, nil
+}
+
+// pages is list's paging: it hands each successful answer to page, which
+// returns how many rows the answer held, and returns the total number of
+// matching rows.
+func pages(ctx context.Context, c *Client, rel string, q *query, limit, offset int, page func(*response) (int, error)) (int, error) {
+	got := 0
 	for {
 		n := maxRows
 		if limit >= 0 {
-			n = min(limit-len(items), maxRows)
+			n = min(limit-got, maxRows)
 		}
 		q.page(n, offset)
 		resp, err := c.do(ctx, http.MethodGet, rel, q.encode(), "count=exact", nil)
@@ -195,24 +210,23 @@ func list[T any](ctx context.Context, c *Client, rel string, q *query, limit, of
 				// An offset past the last row: PostgREST answers 416 with
 				// Content-Range */<total>. That is an empty page.
 				if t, ok := contentRange(resp.header.Get("Content-Range")); ok && t >= 0 {
-					return items, t, nil
+					return t, nil
 				}
 			}
-			return nil, 0, fmt.Errorf("list %s: %w", rel, err)
+			return 0, fmt.Errorf("list %s: %w", rel, err)
 		}
-		t, ok := contentRange(resp.header.Get("Content-Range"))
-		if !ok || t < 0 {
-			return nil, 0, c.malformed(resp.status, "missing or bad Content-Range with count=exact", nil)
+		total, ok := contentRange(resp.header.Get("Content-Range"))
+		if !ok || total < 0 {
+			return 0, c.malformed(resp.status, "missing or bad Content-Range with count=exact", nil)
 		}
-		total = t
-		rows, err := decodeRows[T](c, resp.status, resp.body)
+		rows, err := page(resp)
 		if err != nil {
-			return nil, 0, err
+			return 0, err
 		}
-		items = append(items, rows...)
-		offset += len(rows)
-		if len(rows) == 0 || offset >= total || (limit >= 0 && len(items) >= limit) {
-			return items, total, nil
+		got += rows
+		offset += rows
+		if rows == 0 || offset >= total || (limit >= 0 && got >= limit) {
+			return total, nil
 		}
 	}
 }

@@ -2,6 +2,9 @@ package supabase
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,20 +28,114 @@ type passthroughRow struct {
 func (c *Client) ActiveCatalog(ctx context.Context) (registry.Catalog, error) {
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
+	raw, err := c.readActive(ctx)
+	if err != nil {
+		return registry.Catalog{}, err
+	}
+	return raw.decode(c)
+}
+
+// ActiveCatalogIfChanged is ActiveCatalog for a caller that keeps what it
+// made of the last read. version identifies the answers PostgREST gave (a
+// SHA-256 of their bodies, in order); when it equals since, the catalogue is
+// the one since stands for, and it is neither decoded nor returned: changed
+// is false. Hashing the bodies costs about a tenth of decoding them.
+// Equal answers always decode to equal catalogues; a different version may
+// still decode to the same catalogue (a row was saved without a change).
+func (c *Client) ActiveCatalogIfChanged(ctx context.Context, since string) (cat registry.Catalog, version string, changed bool, err error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	raw, err := c.readActive(ctx)
+	if err != nil {
+		return cat, "", false, err
+	}
+	if version = raw.version(); version == since {
+		return cat, version, false, nil
+	}
+	cat, err = raw.decode(c)
+	if err != nil {
+		return registry.Catalog{}, "", false, err
+	}
+	return cat, version, true, nil
+}
+
+// activeRead is ActiveCatalog's four lists as PostgREST answered them, one
+// body per page.
+type activeRead struct {
+	providers, models, mappings, passthrough [][]byte
+}
+
+func (c *Client) readActive(ctx context.Context) (activeRead, error) {
+	var a activeRead
+	for _, l := range []struct {
+		rel  string
+		q    *query
+		into *[][]byte
+	}{
+		{tableProviders, newQuery("*").eq("active", "true").order("id.asc"), &a.providers},
+		{viewActiveModels, newQuery("*").order("id.asc"), &a.models},
+		{viewServiceModels, newQuery("*").order("id.asc"), &a.mappings},
+		{tablePassthrough, newQuery("key,value").order("key.asc"), &a.passthrough},
+	} {
+		_, err := pages(ctx, c, l.rel, l.q, -1, 0, func(r *response) (int, error) {
+			*l.into = append(*l.into, r.body)
+			return rangeRows(r.header.Get("Content-Range")), nil
+		})
+		if err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+// version is a SHA-256 over every body, each list and body delimited by its
+// length, so that no two different reads hash alike by a shifted boundary.
+func (a activeRead) version() string {
+	h := sha256.New()
+	var n [8]byte
+	for _, l := range [][][]byte{a.providers, a.models, a.mappings, a.passthrough} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(l)))
+		h.Write(n[:])
+		for _, body := range l {
+			binary.BigEndian.PutUint64(n[:], uint64(len(body)))
+			h.Write(n[:])
+			h.Write(body)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (a activeRead) decode(c *Client) (registry.Catalog, error) {
 	var cat registry.Catalog
 	var err error
-	if cat.Providers, err = listAll[registry.Provider](ctx, c, tableProviders,
-		newQuery("*").eq("active", "true").order("id.asc")); err != nil {
+	if cat.Providers, err = decodePages[registry.Provider](c, a.providers); err != nil {
 		return cat, err
 	}
-	if cat.Models, err = listAll[registry.Model](ctx, c, viewActiveModels, newQuery("*").order("id.asc")); err != nil {
+	if cat.Models, err = decodePages[registry.Model](c, a.models); err != nil {
 		return cat, err
 	}
-	if cat.Mappings, err = listAll[registry.Mapping](ctx, c, viewServiceModels, newQuery("*").order("id.asc")); err != nil {
+	if cat.Mappings, err = decodePages[registry.Mapping](c, a.mappings); err != nil {
 		return cat, err
 	}
-	cat.Passthrough, err = c.passthrough(ctx)
-	return cat, err
+	rows, err := decodePages[passthroughRow](c, a.passthrough)
+	if err != nil {
+		return cat, err
+	}
+	cat.Passthrough = passthroughMap(rows)
+	return cat, nil
+}
+
+// decodePages decodes the pages of one list into one slice.
+func decodePages[T any](c *Client, pages [][]byte) ([]T, error) {
+	items := make([]T, 0)
+	for _, body := range pages {
+		rows, err := decodeRows[T](c, http.StatusOK, body)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, rows...)
+	}
+	return items, nil
 }
 
 // FullCatalog reads every provider, model and mapping, active or not, and
@@ -66,11 +163,15 @@ func (c *Client) passthrough(ctx context.Context) (map[string]json.RawMessage, e
 	if err != nil {
 		return nil, err
 	}
+	return passthroughMap(rows), nil
+}
+
+func passthroughMap(rows []passthroughRow) map[string]json.RawMessage {
 	out := make(map[string]json.RawMessage, len(rows))
 	for _, r := range rows {
 		out[r.Key] = r.Value
 	}
-	return out, nil
+	return out
 }
 
 // PutPassthrough creates or replaces one pass-through entry.
