@@ -116,7 +116,7 @@ func tableRows(r *results) []row {
 	add(name, "p99", rd.P99Ms, "ms")
 	add("(b) per uncached request, in process", "fetch 4 lists from PostgREST", rd.FetchMs, "ms")
 	add("(b) per uncached request, in process", "decode JSON", rd.DecodeMs, "ms")
-	add("(b) per uncached request, in process", "digest (marshal + sha256)", rd.DigestMs, "ms")
+	add("(b) per uncached request, in process", "version (sha256 of the answers)", rd.DigestMs, "ms")
 
 	in := r.Ingest
 	goal("(c) NATS ingestion into the database", "events applied", in.EventsPerSec, "events/s", ">= 2000", in.Complete && in.EventsPerSec >= 2000)
