@@ -115,6 +115,12 @@ func (w *docWriter) subTable(k string, v any) error {
 // header writes a table header for w.path, after a blank line unless it is
 // the first line.
 func (w *docWriter) header(open, close string) {
+	// Make room for the table by doubling the buffer: append grows a large
+	// slice by only a quarter at a time, which copies a big document over
+	// and over.
+	if cap(w.buf)-len(w.buf) < 4<<10 {
+		w.buf = slices.Grow(w.buf, max(4<<10, len(w.buf)))
+	}
 	if len(w.buf) > 0 {
 		w.buf = append(w.buf, '\n')
 	}
