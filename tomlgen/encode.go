@@ -286,8 +286,7 @@ func appendQuoted(b []byte, s string) []byte {
 // when negative), otherwise the shortest representation, with ".0" added
 // when it has neither a decimal point nor an exponent.
 func appendFloat(b []byte, f float64) []byte {
-	switch {
-	case math.IsNaN(f) || math.IsInf(f, 0):
+	if math.IsNaN(f) || math.IsInf(f, 0) {
 		if math.Signbit(f) {
 			b = append(b, '-')
 		}
