@@ -65,8 +65,9 @@ type modelRow struct {
 }
 
 func build(c Catalog) *built {
-	b := &built{root: map[string]any{}, providers: map[string]*provRow{}, models: map[string]*modelRow{},
-		names: map[string]string{}, leftOut: map[string]string{}}
+	b := &built{root: map[string]any{}, providers: make(map[string]*provRow, len(c.Providers)),
+		models: make(map[string]*modelRow, len(c.Models)), names: make(map[string]string, len(c.Models)),
+		leftOut: map[string]string{}}
 	b.buildProviders(c.Providers)
 	b.buildModels(c.Models)
 	b.buildFunctions(c)
@@ -109,7 +110,7 @@ func sectionOf(t registry.ModelType) string {
 }
 
 func (b *built) buildModels(ms []registry.Model) {
-	groups := map[[2]string][]*modelRow{}
+	groups := make(map[[2]string][]*modelRow, len(ms))
 	for _, m := range ms {
 		b.names[m.ID] = m.Name
 		if !m.Active {
