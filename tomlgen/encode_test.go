@@ -142,7 +142,7 @@ func sameFloat(a, b float64) bool {
 }
 
 // tomlFiles returns every TOML document under testdata.
-func tomlFiles(t *testing.T) []string {
+func tomlFiles(t testing.TB) []string {
 	t.Helper()
 	var names []string
 	err := filepath.WalkDir("testdata", func(p string, d os.DirEntry, err error) error {
@@ -337,6 +337,9 @@ func TestEncodeDocRandom(t *testing.T) {
 // FuzzEncodeDoc compares encodeDoc with the encoder on every document the
 // decoder accepts. Seeds are the TOML files under testdata.
 func FuzzEncodeDoc(f *testing.F) {
+	for _, name := range tomlFiles(f) {
+		f.Add(mustRead(f, name))
+	}
 	f.Add([]byte("a = 1\n[b.c]\n[[d]]\ne = {f = [1, {g = 2}]}\n"))
 	f.Add([]byte("\"\" = \"\\u0000\"\n\"a.b\" = -nan\nc = -0.0\nd = 1979-05-27\n"))
 	f.Fuzz(func(t *testing.T, doc []byte) {
