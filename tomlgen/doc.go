@@ -47,7 +47,7 @@
 // mappings to any of these. It leaves out, with an error finding, rows
 // whose stored data is broken or incomplete (unreadable metadata, a name with
 // a reserved prefix, a provider block without the keys its type requires).
-// Output is deterministic: maps are sorted by the encoder, lists by rule.
+// Output is deterministic: table keys are sorted, lists ordered by rule.
 //
 // # Importing
 //

@@ -1,7 +1,6 @@
 package tomlgen
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"sort"
@@ -48,51 +47,6 @@ func normalize(v any) any {
 		return t
 	}
 	return v
-}
-
-// encodeDoc encodes a table as a TOML document, with no indentation and a
-// blank line before every table header.
-func encodeDoc(m map[string]any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := toml.NewEncoder(&buf)
-	enc.Indent = ""
-	if err := enc.Encode(m); err != nil {
-		return nil, err
-	}
-	// The encoder writes every string on one line (newlines are escaped), so
-	// a line that starts with '[' is a table header. A header directly
-	// followed by one of its sub-tables heads a table with no keys of its
-	// own; the sub-table defines it implicitly, so it is dropped.
-	var lines []string
-	all := strings.Split(buf.String(), "\n")
-	for i, line := range all {
-		if line == "" || (strings.HasPrefix(line, "[") && !strings.HasPrefix(line, "[[") && impliedBy(line, all[i+1:])) {
-			continue
-		}
-		lines = append(lines, line)
-	}
-	var out bytes.Buffer
-	for i, line := range lines {
-		if strings.HasPrefix(line, "[") && i > 0 && lines[i-1] != "" {
-			out.WriteByte('\n')
-		}
-		out.WriteString(line)
-		out.WriteByte('\n')
-	}
-	return out.Bytes(), nil
-}
-
-// impliedBy reports whether the next non-empty line after header is a header
-// of one of its sub-tables.
-func impliedBy(header string, rest []string) bool {
-	key := strings.TrimSuffix(strings.TrimPrefix(header, "["), "]")
-	for _, l := range rest {
-		if l == "" {
-			continue
-		}
-		return strings.HasPrefix(l, "["+key+".") || strings.HasPrefix(l, "[["+key+".")
-	}
-	return false
 }
 
 // fragment encodes m as a TOML document for the pass-through; an empty table

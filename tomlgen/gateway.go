@@ -111,15 +111,16 @@ func (s providerSpec) accepts(k string, embedding bool) bool {
 	return false
 }
 
-// reservedPrefix returns the reserved prefix a model name starts with, or "".
+// reservedPrefix returns the reserved prefix a model name starts with,
+// "tensorzero::" or "<provider type>::", or "". Type names have no colon, so
+// only the text before the first "::" can be one.
 func reservedPrefix(name string) string {
-	if strings.HasPrefix(name, "tensorzero::") {
-		return "tensorzero::"
+	typ, _, ok := strings.Cut(name, "::")
+	if !ok {
+		return ""
 	}
-	for t := range providerSpecs {
-		if strings.HasPrefix(name, t+"::") {
-			return t + "::"
-		}
+	if _, known := providerSpecs[typ]; known || typ == "tensorzero" {
+		return name[:len(typ)+len("::")]
 	}
 	return ""
 }

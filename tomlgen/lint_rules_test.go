@@ -113,3 +113,22 @@ func TestLintRules(t *testing.T) {
 		})
 	}
 }
+
+// TestReservedPrefix compares reservedPrefix with trying every prefix.
+func TestReservedPrefix(t *testing.T) {
+	tryAll := func(name string) string {
+		for _, typ := range append(sortedKeys(providerSpecs), "tensorzero") {
+			if strings.HasPrefix(name, typ+"::") {
+				return typ + "::"
+			}
+		}
+		return ""
+	}
+	for _, name := range []string{"", "qwen3_8b", "openai", "openai:", "openai::", "openai::gpt-4o", "openai:::x",
+		"tensorzero::x", "tensorzero:x", "::openai", "a:b::c", "vllm::openai::x", "unknown::x", "open::ai::x",
+		"dummy::m", "gcp_vertex_gemini::gemini", "OpenAI::x", " openai::x"} {
+		if got, want := reservedPrefix(name), tryAll(name); got != want {
+			t.Errorf("reservedPrefix(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -1,10 +1,11 @@
 package tomlgen
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pmoves/model-registry/registry"
@@ -64,8 +65,9 @@ type modelRow struct {
 }
 
 func build(c Catalog) *built {
-	b := &built{root: map[string]any{}, providers: map[string]*provRow{}, models: map[string]*modelRow{},
-		names: map[string]string{}, leftOut: map[string]string{}}
+	b := &built{root: map[string]any{}, providers: make(map[string]*provRow, len(c.Providers)),
+		models: make(map[string]*modelRow, len(c.Models)), names: make(map[string]string, len(c.Models)),
+		leftOut: map[string]string{}}
 	b.buildProviders(c.Providers)
 	b.buildModels(c.Models)
 	b.buildFunctions(c)
@@ -108,7 +110,7 @@ func sectionOf(t registry.ModelType) string {
 }
 
 func (b *built) buildModels(ms []registry.Model) {
-	groups := map[[2]string][]*modelRow{}
+	groups := make(map[[2]string][]*modelRow, len(ms))
 	for _, m := range ms {
 		b.names[m.ID] = m.Name
 		if !m.Active {
@@ -129,13 +131,13 @@ func (b *built) buildModels(ms []registry.Model) {
 // left out, with a finding.
 func (b *built) modelRow(m registry.Model) *modelRow {
 	section := sectionOf(m.ModelType)
-	p := path("models", m.Name)
-	if section != "" {
-		p = path(section, m.Name)
-	}
 	leave := func(broken bool, format string, args ...any) *modelRow {
 		msg := fmt.Sprintf(format, args...)
 		b.leftOut[m.ID] = msg
+		p := path("models", m.Name)
+		if section != "" {
+			p = path(section, m.Name)
+		}
 		if broken {
 			b.fs.errorf(p, "left out: %s", msg)
 		} else {
@@ -215,26 +217,23 @@ func newModelRow(m registry.Model, pr *provRow, section string) (*modelRow, stri
 	return row, ""
 }
 
-// routingLess orders the rows of one model: stored routing position first,
-// then provider name, then model_id.
-func routingLess(a, b *modelRow) bool {
+// compareRouting orders the rows of one model: stored routing position
+// first, then provider name, then model_id.
+func compareRouting(a, b *modelRow) int {
 	ra, rb := a.meta.Routing, b.meta.Routing
 	switch {
 	case ra != nil && rb == nil:
-		return true
+		return -1
 	case ra == nil && rb != nil:
-		return false
+		return 1
 	case ra != nil && *ra != *rb:
-		return *ra < *rb
+		return cmp.Compare(*ra, *rb)
 	}
-	if a.prov.p.Name != b.prov.p.Name {
-		return a.prov.p.Name < b.prov.p.Name
-	}
-	return a.m.ModelID < b.m.ModelID
+	return cmp.Or(strings.Compare(a.prov.p.Name, b.prov.p.Name), strings.Compare(a.m.ModelID, b.m.ModelID))
 }
 
 func (b *built) addModel(section, name string, rows []*modelRow) {
-	sort.Slice(rows, func(i, j int) bool { return routingLess(rows[i], rows[j]) })
+	slices.SortFunc(rows, compareRouting)
 	providers := map[string]any{}
 	var routing []any
 	model := map[string]any{}
