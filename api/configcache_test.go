@@ -164,7 +164,7 @@ func TestConfigInvalidateSharesOneRead(t *testing.T) {
 // behind the registry's back shows after that read.
 func TestConfigExpiredIsServedWhileOneRefreshRuns(t *testing.T) {
 	t.Parallel()
-	const ttl = 300 * time.Millisecond
+	const ttl = 500 * time.Millisecond
 	s := newStack(t, dbtest.TemplateSeeded, configTTL(ttl))
 	old := s.config(t)
 	s.mapBehindTheBack(t, "fn_behind_the_back")
@@ -204,7 +204,7 @@ func TestConfigReadYourWrites(t *testing.T) {
 	t.Parallel()
 	t.Run("DuringRefresh", func(t *testing.T) {
 		t.Parallel()
-		const ttl = 300 * time.Millisecond
+		const ttl = 500 * time.Millisecond
 		s := newStack(t, dbtest.TemplateSeeded, configTTL(ttl))
 		old := s.config(t)
 		time.Sleep(ttl + 50*time.Millisecond)
@@ -272,7 +272,7 @@ func TestConfigReadYourWrites(t *testing.T) {
 // back.
 func TestConfigStaleWhileBackendFails(t *testing.T) {
 	t.Parallel()
-	const ttl = 100 * time.Millisecond
+	const ttl = 300 * time.Millisecond
 	s := newStack(t, dbtest.TemplateSeeded, configTTL(ttl))
 	t0 := time.Now() // the cached rendering's read begins after this
 	old := s.config(t)
@@ -313,7 +313,7 @@ func TestConfigStaleWhileBackendFails(t *testing.T) {
 // TestConfigCloseEndsRefresh: Close cancels a refresh in progress and waits
 // for it, so nothing is left running. Not parallel: it counts goroutines.
 func TestConfigCloseEndsRefresh(t *testing.T) {
-	const ttl = 100 * time.Millisecond
+	const ttl = time.Second // the stale bound (10 TTLs) must outlast a slow first read
 	s := newStack(t, dbtest.TemplateSeeded, configTTL(ttl))
 	s.config(t)
 	configClient.CloseIdleConnections()
