@@ -307,19 +307,18 @@ func appendFloat(b []byte, f float64) []byte {
 
 // appendTime appends t as the encoder writes a decoded date or time: a local
 // datetime, local date or local time (told apart by the Location the decoder
-// gives them) without an offset, anything else as RFC 3339. Like the
-// encoder, it converts local values to UTC first; the decoder reads them in
-// the machine's zone, so they shift unless TZ is UTC (a known wart, kept so
-// that the output stays what the encoder wrote).
+// gives them) without an offset, anything else as RFC 3339. Local values are
+// written as the wall clock they were read with. (BurntSushi's encoder
+// converts them to UTC first, which shifts them unless TZ is UTC.)
 func appendTime(b []byte, t time.Time) []byte {
 	z := decodedZones()
 	switch t.Location() {
 	case z.datetime:
-		return t.In(time.UTC).AppendFormat(b, "2006-01-02T15:04:05.999999999")
+		return t.AppendFormat(b, "2006-01-02T15:04:05.999999999")
 	case z.date:
-		return t.In(time.UTC).AppendFormat(b, "2006-01-02")
+		return t.AppendFormat(b, "2006-01-02")
 	case z.time:
-		return t.In(time.UTC).AppendFormat(b, "15:04:05.999999999")
+		return t.AppendFormat(b, "15:04:05.999999999")
 	}
 	return t.AppendFormat(b, time.RFC3339Nano)
 }

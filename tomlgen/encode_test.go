@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ func oracleEncodeDoc(m map[string]any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := toml.NewEncoder(&buf)
 	enc.Indent = ""
-	if err := enc.Encode(m); err != nil {
+	if err := enc.Encode(wallClockForEncoder(m)); err != nil {
 		return nil, err
 	}
 	// The encoder writes every string on one line (newlines are escaped), so
@@ -47,6 +48,64 @@ func oracleEncodeDoc(m map[string]any) ([]byte, error) {
 		out.WriteByte('\n')
 	}
 	return out.Bytes(), nil
+}
+
+// wallClockForEncoder copies a tree for the encoder. The encoder writes a
+// local date-time as its wall clock in UTC, encodeDoc as the wall clock it
+// was read with; the two differ unless TZ is UTC. Handing the encoder the
+// instant whose UTC wall clock is the value's makes them agree in any zone.
+func wallClockForEncoder(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if t == nil {
+			return t
+		}
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = wallClockForEncoder(e)
+		}
+		return out
+	case []any:
+		if t == nil {
+			return t
+		}
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = wallClockForEncoder(e)
+		}
+		return out
+	case time.Time:
+		z := decodedZones()
+		if loc := t.Location(); loc == z.datetime || loc == z.date || loc == z.time {
+			return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).In(loc)
+		}
+	}
+	return v
+}
+
+// TestLocalTimesKeepTheirWallClock runs in a child process whose TZ is not
+// UTC (the decoder fixes its local zones at start-up): local date-times,
+// dates and times come out as they went in.
+func TestLocalTimesKeepTheirWallClock(t *testing.T) {
+	const doc = "d = 1979-05-27\ndt = 1979-05-27T00:32:00.5\nt = 00:32:00\n"
+	if os.Getenv("TOMLGEN_TZ_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLocalTimesKeepTheirWallClock$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "TOMLGEN_TZ_CHILD=1", "TZ=Asia/Kolkata")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("under TZ=Asia/Kolkata: %v\n%s", err, out)
+		}
+	}
+	var m map[string]any
+	if _, err := toml.Decode(doc, &m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := encodeDoc(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != doc {
+		t.Errorf("TZ=%s: encodeDoc wrote\n%s\nwant\n%s", os.Getenv("TZ"), got, doc)
+	}
 }
 
 // impliedBy reports whether the next non-empty line after header is a header
