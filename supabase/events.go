@@ -217,9 +217,3 @@ func (c *Client) TouchNode(ctx context.Context, nodeID string, seen time.Time) e
 	}
 	return nil
 }
-
-// RecordDeployment is RecordDeployments for one event.
-func (c *Client) RecordDeployment(ctx context.Context, r registry.DeploymentRegistration, observed time.Time) (registry.Deployment, bool, error) {
-	ds, applied, errs := c.RecordDeployments(ctx, []registry.DeploymentRegistration{r}, []time.Time{observed})
-	return ds[0], applied[0], errs[0]
-}
