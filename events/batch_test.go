@@ -29,15 +29,22 @@ func backlog(t testing.TB, js jetstream.JetStream) {
 	}
 }
 
-// settled waits until the bridge consumes and the consumer has nothing
-// pending or unacknowledged.
+// settled waits until the bridge consumes and has settled (acknowledged or
+// terminated) every event in the stream.
 func settled(t testing.TB, b testBridge, js jetstream.JetStream) *jetstream.ConsumerInfo {
 	t.Helper()
 	b.waitMode(t, events.ModeJetStream)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s, err := js.Stream(ctx, events.DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := s.CachedInfo().State.LastSeq
 	var info *jetstream.ConsumerInfo
 	waitFor(t, wait, "every event settled", func() bool {
 		info = consumerInfo(t, js)
-		return info.NumAckPending == 0 && info.NumPending == 0
+		return info.AckFloor.Stream >= last && info.NumAckPending == 0
 	})
 	return info
 }

@@ -64,24 +64,29 @@ func (n *natsEnv) send(t *testing.T, subject, payload string) {
 	ok(t, err)
 }
 
-// settled waits until the consumer exists and has nothing pending or
-// unacknowledged, and returns its state.
+// settled waits until the consumer has settled (acknowledged or
+// terminated) every event in the stream, and returns its state.
 func (n *natsEnv) settled(t *testing.T) *jetstream.ConsumerInfo {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		var info *jetstream.ConsumerInfo
-		c, err := n.js.Consumer(ctx, events.DefaultStream, events.DefaultDurable)
+		var last uint64
+		s, err := n.js.Stream(ctx, events.DefaultStream)
 		if err == nil {
-			info, err = c.Info(ctx)
+			last = s.CachedInfo().State.LastSeq
+			var c jetstream.Consumer
+			if c, err = n.js.Consumer(ctx, events.DefaultStream, events.DefaultDurable); err == nil {
+				info, err = c.Info(ctx)
+			}
 		}
 		cancel()
-		if err == nil && info.NumAckPending == 0 && info.NumPending == 0 {
+		if err == nil && info.AckFloor.Stream >= last && info.NumAckPending == 0 {
 			return info
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("events not settled: %+v %v", info, err)
+			t.Fatalf("events not settled (last %d): %+v %v", last, info, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
