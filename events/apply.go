@@ -53,27 +53,110 @@ func (b *Bridge) apply(ctx context.Context, in inbound) outcome {
 }
 
 func (b *Bridge) applyModel(ctx context.Context, in inbound) outcome {
+	e := b.parseModel(in)
+	if e.res.rejected == nil {
+		b.recordModels(ctx, []*modelEvent{e})
+	}
+	return e.res
+}
+
+// modelEvent is a loaded or unloaded event on its way to the store.
+type modelEvent struct {
+	in       inbound
+	reg      registry.DeploymentRegistration
+	observed time.Time
+	res      outcome
+}
+
+// parseModel reads a model event; a malformed one gets its rejection.
+func (b *Bridge) parseModel(in inbound) *modelEvent {
+	e := &modelEvent{in: in}
 	reg, ts, rej := parseModelEvent(in.subject, in.data, in.header, b.cfg.DefaultNode)
 	if rej != nil {
-		return outcome{rejected: rej}
+		e.res = outcome{rejected: rej}
+		return e
 	}
-	observed := observedAt(ts, in.received)
-	d, applied, err := b.store.RecordDeployment(ctx, reg, observed)
-	if errors.Is(err, registry.ErrNotFound) && reg.ProviderModelID != "" {
-		m, derr := b.store.DiscoverModel(ctx, reg.ProviderType, reg.ProviderModelID, reg.NodeID)
-		if derr != nil {
-			return storeFailure(derr)
+	e.reg, e.observed = reg, observedAt(ts, in.received)
+	return e
+}
+
+// recordModels records parsed model events through the store, all in one
+// call, and sets the outcome of each. A model the registry does not know is
+// discovered (once per batch) and its events recorded again.
+func (b *Bridge) recordModels(ctx context.Context, evs []*modelEvent) {
+	if again := b.record(ctx, evs, true); len(again) > 0 {
+		b.record(ctx, again, false)
+	}
+}
+
+// record is one store call for evs. With discover, it returns the events
+// whose model it has just discovered, to be recorded again.
+func (b *Bridge) record(ctx context.Context, evs []*modelEvent, discover bool) (again []*modelEvent) {
+	regs := make([]registry.DeploymentRegistration, len(evs))
+	observed := make([]time.Time, len(evs))
+	for i, e := range evs {
+		regs[i], observed[i] = e.reg, e.observed
+	}
+	ds, applied, errs := b.store.RecordDeployments(ctx, regs, observed)
+	if len(ds) != len(evs) || len(applied) != len(evs) || len(errs) != len(evs) {
+		err := fmt.Errorf("store answered %d events with %d results", len(evs), len(errs))
+		for _, e := range evs {
+			e.res = storeFailure(err)
 		}
-		b.m.discovered()
-		b.log.Info("registered a discovered model", "model_id", m.ID, "provider_model_id", reg.ProviderModelID,
-			"provider_type", reg.ProviderType, "node_id", reg.NodeID)
-		b.publish(registry.NewChangeEvent(registry.ActionCreated, registry.ResourceModel, m.ID), "model-discovered-"+m.ID)
-		reg.ModelID, reg.ProviderModelID = m.ID, ""
-		d, applied, err = b.store.RecordDeployment(ctx, reg, observed)
+		return nil
 	}
+	type modelKey struct {
+		runtime registry.DeploymentProvider
+		id      string
+	}
+	type discovery struct {
+		m   registry.Model
+		err error
+	}
+	var seen map[modelKey]discovery
+	for i, e := range evs {
+		if !discover || !errors.Is(errs[i], registry.ErrNotFound) || e.reg.ProviderModelID == "" {
+			e.res = b.recorded(e, ds[i], applied[i], errs[i])
+			continue
+		}
+		k := modelKey{e.reg.ProviderType, e.reg.ProviderModelID}
+		d, ok := seen[k]
+		if !ok {
+			if seen == nil {
+				seen = map[modelKey]discovery{}
+			}
+			d.m, d.err = b.discover(ctx, e.reg)
+			seen[k] = d
+		}
+		if d.err != nil {
+			e.res = storeFailure(d.err)
+			continue
+		}
+		e.reg.ModelID, e.reg.ProviderModelID = d.m.ID, ""
+		again = append(again, e)
+	}
+	return again
+}
+
+// discover registers the unknown model of reg and announces it.
+func (b *Bridge) discover(ctx context.Context, reg registry.DeploymentRegistration) (registry.Model, error) {
+	m, err := b.store.DiscoverModel(ctx, reg.ProviderType, reg.ProviderModelID, reg.NodeID)
+	if err != nil {
+		return m, err
+	}
+	b.m.discovered()
+	b.log.Info("registered a discovered model", "model_id", m.ID, "provider_model_id", reg.ProviderModelID,
+		"provider_type", reg.ProviderType, "node_id", reg.NodeID)
+	b.publish(registry.NewChangeEvent(registry.ActionCreated, registry.ResourceModel, m.ID), "model-discovered-"+m.ID)
+	return m, nil
+}
+
+// recorded turns the store's answer for one event into its outcome, and
+// announces an applied change.
+func (b *Bridge) recorded(e *modelEvent, d registry.Deployment, applied bool, err error) outcome {
 	if err != nil {
 		if errors.Is(err, registry.ErrNotFound) {
-			return outcome{rejected: reject(reasonUnknownModel, "model %s is not in the registry", reg.ModelID)}
+			return outcome{rejected: reject(reasonUnknownModel, "model %s is not in the registry", e.reg.ModelID)}
 		}
 		return storeFailure(err)
 	}
@@ -81,12 +164,12 @@ func (b *Bridge) applyModel(ctx context.Context, in inbound) outcome {
 		b.m.stale()
 		return outcome{}
 	}
-	b.m.applied(in.subject)
+	b.m.applied(e.in.subject)
 	action := registry.ActionUpdated
 	if !d.CreatedAt.IsZero() && d.CreatedAt.Equal(d.UpdatedAt) {
 		action = registry.ActionCreated
 	}
-	id := in.msgID
+	id := e.in.msgID
 	if id == "" {
 		id = newMsgID()
 	}

@@ -48,8 +48,9 @@ type Bridge struct {
 	// senderDone: the sender has stopped; later change events are dropped.
 	senderDone atomic.Bool
 	workers    sync.WaitGroup
-	handlers   sync.WaitGroup // events being applied
-	slots      chan struct{}  // bounds handlers to cfg.Concurrency
+	handlers   sync.WaitGroup // events and batches being applied
+	slots      chan struct{}  // bounds single-event handlers to cfg.Concurrency
+	batch      gathering      // queues model events for the batch handlers
 	closeErr   error
 	once       sync.Once
 
@@ -76,6 +77,7 @@ func Start(ctx context.Context, cfg Config, store Store) (*Bridge, error) {
 	b := &Bridge{cfg: cfg, store: store, log: cfg.Logger.With("component", "nats"), m: meters{cfg.Metrics},
 		limit: newLogLimiter(), kick: make(chan struct{}, 1), stop: make(chan struct{}),
 		closed: make(chan struct{}), out: newOutbox(cfg.PublishQueue), slots: make(chan struct{}, cfg.Concurrency)}
+	b.batch.room = sync.NewCond(&b.batch.mu)
 	b.mode.Store(ModeNone)
 	b.m.gauge(metricPublishQueue)
 	if cfg.URL == "" {
@@ -231,7 +233,8 @@ func (b *Bridge) close() error {
 		case <-deadline.C:
 		}
 	}
-	b.handlers.Wait() // each hands its event back or settles it
+	b.shutGathering()
+	b.handlers.Wait() // each hands its events back or settles them
 	b.cancelSetup()
 	close(b.stop)
 	b.workers.Wait() // the sender flushes what it can before it returns

@@ -57,8 +57,18 @@ type Config struct {
 
 	ReconnectWait time.Duration // between reconnect attempts (2s)
 	AckWait       time.Duration // redelivery of an unacknowledged event (30s)
-	// Concurrency is how many events a replica applies at once (16).
-	Concurrency  int
+	// Concurrency is how many events other than loaded and unloaded a
+	// replica applies at once (16).
+	Concurrency int
+	// Batches is how many batches of loaded and unloaded events a replica
+	// records at once (4).
+	Batches int
+	// BatchSize is the most loaded and unloaded events recorded together
+	// (64); 1 records each on its own.
+	BatchSize int
+	// BatchWait is how long an idle replica waits for more events after the
+	// first before it records a batch (5ms).
+	BatchWait    time.Duration
 	RetryMin     time.Duration // first redelivery delay while the store fails (1s)
 	RetryMax     time.Duration // longest redelivery delay (1m)
 	StoreTimeout time.Duration // one store call (10s)
@@ -89,6 +99,13 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 16
 	}
+	if c.Batches <= 0 {
+		c.Batches = 4
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 64
+	}
+	dur(&c.BatchWait, 5*time.Millisecond)
 	dur(&c.RetryMin, time.Second)
 	dur(&c.RetryMax, time.Minute)
 	dur(&c.StoreTimeout, 10*time.Second)

@@ -14,8 +14,8 @@ import (
 const (
 	setupTimeout = 5 * time.Second // one round of JetStream API calls
 	ackTimeout   = 5 * time.Second // a double acknowledgement
-	pullBatch    = 32              // events buffered per replica
-	maxAckPend   = 256             // unacknowledged events across replicas
+	pullBatch    = 128             // events buffered per replica: two batches
+	maxAckPend   = 1024            // unacknowledged events across replicas
 	streamMaxAge = 72 * time.Hour  // how long an outage of the registry may last
 )
 

@@ -7,13 +7,16 @@
 // bridge asks the server for JetStream. With JetStream it makes sure a stream
 // captures the inbound subjects (Config.Stream; created when missing, with
 // interest retention and a 72-hour age limit; given any subject it lacks; or,
-// when another stream already captures them all, that one is used) and
-// consumes it through a durable pull consumer (Config.Durable) shared by every
-// replica, so each event is applied by one replica. An event is acknowledged
-// only after the Store accepted the write; while the Store is unavailable the
-// event is redelivered with exponential back-off, so nothing is lost. A
-// malformed or unresolvable event is counted, logged (at most once a minute
-// per reason and subject) and terminated, never redelivered. Without
+// when another stream already captures them all, that one is used) and consumes
+// it through a durable pull consumer (Config.Durable) shared by every replica,
+// so each event is applied by one replica. Loaded and unloaded events are
+// recorded in batches (up to Config.BatchSize, gathered for at most
+// Config.BatchWait while the replica is idle, and growing with the backlog
+// while it is busy), each with one Store call; the others one by one. An event
+// is acknowledged only after the Store accepted its write; while the Store is
+// unavailable the event is redelivered with exponential back-off, so nothing is
+// lost. A malformed or unresolvable event is counted, logged (at most once a
+// minute per reason and subject) and terminated, never redelivered. Without
 // JetStream the bridge falls back to a core queue subscription, which is
 // at-most-once, and Health says so.
 //

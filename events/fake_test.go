@@ -20,6 +20,7 @@ type fakeStore struct {
 	applied    map[depKey]int // accepted writes per (model, node)
 	failures   int            // calls refused while down
 	discovered int
+	batches    []int // events per RecordDeployments call
 }
 
 type fakeModel struct {
@@ -68,6 +69,13 @@ func (f *fakeStore) stats() (deployments, failures, discovered int) {
 	return len(f.deps), f.failures, f.discovered
 }
 
+// batchSizes returns the number of events of each RecordDeployments call.
+func (f *fakeStore) batchSizes() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]int(nil), f.batches...)
+}
+
 func (f *fakeStore) writes() map[depKey]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -98,9 +106,20 @@ func (f *fakeStore) unavailableLocked() error {
 	return nil
 }
 
-func (f *fakeStore) RecordDeployment(_ context.Context, r registry.DeploymentRegistration, observed time.Time) (registry.Deployment, bool, error) {
+// RecordDeployments records the events one after the other, in order, and
+// notes the size of the batch.
+func (f *fakeStore) RecordDeployments(_ context.Context, regs []registry.DeploymentRegistration, observed []time.Time) ([]registry.Deployment, []bool, []error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.batches = append(f.batches, len(regs))
+	ds, applied, errs := make([]registry.Deployment, len(regs)), make([]bool, len(regs)), make([]error, len(regs))
+	for i, r := range regs {
+		ds[i], applied[i], errs[i] = f.recordLocked(r, observed[i])
+	}
+	return ds, applied, errs
+}
+
+func (f *fakeStore) recordLocked(r registry.DeploymentRegistration, observed time.Time) (registry.Deployment, bool, error) {
 	if err := f.unavailableLocked(); err != nil {
 		return registry.Deployment{}, false, err
 	}

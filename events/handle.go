@@ -8,31 +8,49 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// dispatch hands an event of the durable consumer to a handler goroutine,
-// at most cfg.Concurrency at once; when all are busy it blocks, which holds
-// back the pull. Events of one (model, node) may then be applied out of
-// order: the store's ordering guard (the time each state was observed)
-// keeps the newest state whatever the order.
+// dispatch hands an event of the durable consumer over: loaded and unloaded
+// events to the batch handlers (batch.go), others each to a handler
+// goroutine, at most cfg.Concurrency at once. When the handlers are busy it
+// blocks, which holds back the pull. Events of one (model, node) in
+// different batches may then be applied out of order: the store's ordering
+// guard (the time each state was observed) keeps the newest state whatever
+// the order.
 func (b *Bridge) dispatch(msg jetstream.Msg) {
+	switch msg.Subject() {
+	case SubjectModelLoaded, SubjectModelUnloaded:
+		b.collect(msg)
+	default:
+		b.handlers.Add(1)
+		b.spawn(func() { b.onJetStreamMsg(msg) })
+	}
+}
+
+// spawn runs f on a handler goroutine once a slot is free. The caller has
+// counted it in b.handlers, which f's end uncounts.
+func (b *Bridge) spawn(f func()) {
 	b.slots <- struct{}{}
-	b.handlers.Add(1)
 	go func() {
 		defer b.handlers.Done()
 		defer func() { <-b.slots }()
-		b.onJetStreamMsg(msg)
+		f()
 	}()
 }
 
-// onJetStreamMsg applies one event of the durable consumer and settles it:
-// ack once the store accepted it, term when it can never apply, nak with
-// back-off when the store failed.
+// onJetStreamMsg applies one event of the durable consumer and settles it.
 func (b *Bridge) onJetStreamMsg(msg jetstream.Msg) {
 	if b.closing.Load() {
 		_ = msg.Nak() // hand it back at once, to another replica
 		return
 	}
-	in := inbound{subject: msg.Subject(), data: msg.Data(), header: msg.Headers(), received: time.Now().UTC()}
-	delivered := uint64(1)
+	in, delivered := b.receive(msg)
+	b.settle(msg, in, delivered, b.apply(b.ctx, in))
+}
+
+// receive reads an event of the durable consumer and counts it; delivered
+// is how often the server has delivered it, this time included.
+func (b *Bridge) receive(msg jetstream.Msg) (in inbound, delivered uint64) {
+	in = inbound{subject: msg.Subject(), data: msg.Data(), header: msg.Headers(), received: time.Now().UTC()}
+	delivered = 1
 	if md, err := msg.Metadata(); err == nil {
 		in.received = md.Timestamp.UTC()
 		in.msgID = "deployment-" + streamMsgID(md.Stream, md.Sequence.Stream)
@@ -40,7 +58,13 @@ func (b *Bridge) onJetStreamMsg(msg jetstream.Msg) {
 		b.m.gauge(metricLag).Set(float64(md.NumPending))
 	}
 	b.m.received(in.subject)
-	res := b.apply(b.ctx, in)
+	return in, delivered
+}
+
+// settle tells the server what became of an event: ack once the store
+// accepted it, term when it can never apply, nak with back-off when the
+// store failed.
+func (b *Bridge) settle(msg jetstream.Msg, in inbound, delivered uint64, res outcome) {
 	var err error
 	switch {
 	case res.rejected != nil:

@@ -13,13 +13,16 @@ import (
 // terminated); anything else, registry.ErrUnavailable above all, is taken as
 // transient and the event is redelivered later.
 type Store interface {
-	// RecordDeployment upserts the deployment of (model, node) described by r
-	// as observed at the given time. The model is r.ModelID (a UUID) or
-	// r.ProviderType + r.ProviderModelID. A stored deployment whose
-	// last_seen_at is later than observed is left alone: applied is false.
-	// Unknown model: an error matching registry.ErrNotFound. Several
-	// matching models: registry.ErrConflict.
-	RecordDeployment(ctx context.Context, r registry.DeploymentRegistration, observed time.Time) (d registry.Deployment, applied bool, err error)
+	// RecordDeployments upserts deployments, a batch of events at once: event
+	// i describes the deployment of (model, node) in regs[i] as observed at
+	// observed[i]. The model is ModelID (a UUID) or ProviderType +
+	// ProviderModelID. For each event it returns the deployment, whether the
+	// event was applied, and an error. A stored deployment whose state was
+	// observed later than the event is left alone: applied is false. Events
+	// of one (model, node) take effect in slice order. Unknown model: an
+	// error matching registry.ErrNotFound; several matching models:
+	// registry.ErrConflict.
+	RecordDeployments(ctx context.Context, regs []registry.DeploymentRegistration, observed []time.Time) (ds []registry.Deployment, applied []bool, errs []error)
 	// DiscoverModel registers a model the registry did not know as an
 	// inactive model of a provider for that runtime (provider type), and
 	// returns it; calling it again for the same model returns the same row.

@@ -78,7 +78,7 @@ func (c *Client) RegisterDeployment(ctx context.Context, r registry.DeploymentRe
 	modelID := r.ModelID
 	if modelID == "" {
 		var err error
-		if modelID, err = c.resolveProviderModel(ctx, r.ProviderType, r.ProviderModelID); err != nil {
+		if modelID, err = c.resolveProviderModel(ctx, deploymentProviders[r.ProviderType], r.ProviderModelID); err != nil {
 			return registry.Deployment{}, false, err
 		}
 	}
@@ -133,30 +133,44 @@ func (c *Client) RegisterDeployment(ctx context.Context, r registry.DeploymentRe
 	return c.deploymentView(ctx, d), resp.status == http.StatusCreated, nil
 }
 
-// resolveProviderModel finds the model a node names by provider type and the
-// provider's model id.
-func (c *Client) resolveProviderModel(ctx context.Context, dp registry.DeploymentProvider, providerModelID string) (string, error) {
-	pt := deploymentProviders[dp]
-	type candidate struct {
-		ID             string `json:"id"`
-		Active         bool   `json:"active"`
-		ProviderActive bool   `json:"provider_active"`
-		ProviderName   string `json:"provider_name"`
-	}
-	rows, err := execRows[candidate](ctx, c, c.pg.From(viewModels).
-		Select("id,active,provider_active,provider_name", "", false).
+// resolveProviderModel finds the model a node names by the type of its
+// provider (deploymentProviders maps a runtime to it) and the provider's
+// model id.
+func (c *Client) resolveProviderModel(ctx context.Context, pt registry.ProviderType, providerModelID string) (string, error) {
+	rows, err := execRows[modelCandidate](ctx, c, c.pg.From(viewModels).
+		Select(candidateColumns, "", false).
 		Eq("model_id", providerModelID).Eq("provider_type", string(pt)).
 		Order("provider_name", &postgrestAsc).Limit(50, ""))
 	if err != nil {
 		return "", err
 	}
+	return pickModel(pt, providerModelID, rows)
+}
+
+// modelCandidate is a model that a provider type and a provider's model id
+// may name.
+type modelCandidate struct {
+	ID             string                `json:"id"`
+	ModelID        string                `json:"model_id"`
+	ProviderType   registry.ProviderType `json:"provider_type"`
+	Active         bool                  `json:"active"`
+	ProviderActive bool                  `json:"provider_active"`
+	ProviderName   string                `json:"provider_name"`
+}
+
+const candidateColumns = "id,model_id,provider_type,active,provider_active,provider_name"
+
+// pickModel chooses among the models of pt's providers whose model id is
+// providerModelID, ordered by provider name: the only one, else the only
+// active one of an active provider; none is ErrNotFound, several ErrConflict.
+func pickModel(pt registry.ProviderType, providerModelID string, rows []modelCandidate) (string, error) {
 	switch len(rows) {
 	case 0:
 		return "", fmt.Errorf("no model with model_id %q from a %s provider: %w", providerModelID, pt, registry.ErrNotFound)
 	case 1:
 		return rows[0].ID, nil
 	}
-	var active []candidate
+	var active []modelCandidate
 	names := make([]string, len(rows))
 	for i, r := range rows {
 		names[i] = r.ProviderName

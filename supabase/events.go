@@ -11,7 +11,7 @@ import (
 	"github.com/pmoves/model-registry/registry"
 )
 
-// Deployment rows as the events adapter reads them.
+// deploymentState is a deployment row as the events adapter reads it.
 type deploymentState struct {
 	registry.Deployment
 	StateObservedAt *time.Time `json:"state_observed_at"`
@@ -19,91 +19,123 @@ type deploymentState struct {
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// RecordDeployment applies what a GPU node announced at observed to the
-// deployment of (model, node); it implements events.Store. It returns the
-// table row (without the view's model fields): the bridge needs only its id,
-// and events are the registry's hottest write path. A deployment
-// whose state was observed later than that is left alone (applied false),
-// so reordered or redelivered events cannot flip a state back. The guard is
-// part of the write's filter, so two replicas applying events for one pair
-// cannot interleave into an older state. last_seen_at only moves forward.
-func (c *Client) RecordDeployment(ctx context.Context, r registry.DeploymentRegistration, observed time.Time) (registry.Deployment, bool, error) {
-	ctx, cancel := c.callContext(ctx)
-	defer cancel()
-	if err := r.Validate(); err != nil {
-		return registry.Deployment{}, false, err
-	}
+// statusOf is the status r announces; none means loaded.
+func statusOf(r registry.DeploymentRegistration) registry.DeploymentStatus {
 	if r.Status == "" {
-		r.Status = registry.StatusLoaded
+		return registry.StatusLoaded
 	}
-	observed = observed.UTC()
-	modelID := r.ModelID
-	if modelID == "" {
-		var err error
-		if modelID, err = c.resolveProviderModel(ctx, r.ProviderType, r.ProviderModelID); err != nil {
-			return registry.Deployment{}, false, err
-		}
+	return r.Status
+}
+
+// deploymentRow is the body of a deployment insert. All its keys are always
+// sent, absent values as null (the columns' default), because every row of
+// a bulk insert must have the same keys.
+type deploymentRow struct {
+	ModelID         string                      `json:"model_id"`
+	NodeID          string                      `json:"node_id"`
+	ProviderType    registry.DeploymentProvider `json:"provider_type"`
+	Status          registry.DeploymentStatus   `json:"status"`
+	VRAMAllocatedMB *int                        `json:"vram_allocated_mb"`
+	ErrorMessage    *string                     `json:"error_message"`
+	LoadedAt        *time.Time                  `json:"loaded_at"`
+	LastSeenAt      time.Time                   `json:"last_seen_at"`
+	StateObservedAt time.Time                   `json:"state_observed_at"`
+}
+
+func newDeploymentRow(r registry.DeploymentRegistration, modelID string, observed time.Time) deploymentRow {
+	row := deploymentRow{ModelID: modelID, NodeID: r.NodeID, ProviderType: r.ProviderType, Status: statusOf(r),
+		VRAMAllocatedMB: r.VRAMAllocatedMB, ErrorMessage: r.ErrorMessage, LastSeenAt: observed, StateObservedAt: observed}
+	if row.Status == registry.StatusLoaded {
+		row.LoadedAt = &observed
 	}
-	set := map[string]any{
-		"model_id": modelID, "node_id": r.NodeID, "provider_type": r.ProviderType, "status": r.Status,
-		"error_message": r.ErrorMessage, "last_seen_at": observed, "state_observed_at": observed,
-	}
-	if r.VRAMAllocatedMB != nil {
-		set["vram_allocated_mb"] = *r.VRAMAllocatedMB
-	}
-	if r.Status == registry.StatusLoaded {
-		set["loaded_at"] = observed
-	}
-	// A new pair: one insert that does nothing if the row exists.
-	body, err := json.Marshal(set)
+	return row
+}
+
+// insertDeployments inserts the rows whose (model, node) has no deployment
+// yet, in one request, and returns the rows it inserted; the others are left
+// alone.
+func (c *Client) insertDeployments(ctx context.Context, rows []deploymentRow) ([]deploymentState, error) {
+	body, err := json.Marshal(rows)
 	if err != nil {
-		return registry.Deployment{}, false, err
+		return nil, err
 	}
 	resp, err := c.do(ctx, http.MethodPost, tableDeployments,
 		newQuery("").set("on_conflict", "model_id,node_id").encode(),
 		"resolution=ignore-duplicates,return=representation", body)
 	if err != nil {
-		if code, _ := constraint(err); code == "23503" {
-			return registry.Deployment{}, false, fmt.Errorf("model %s: %w", modelID, registry.ErrNotFound)
-		}
-		return registry.Deployment{}, false, translate(err, nil)
+		return nil, err
 	}
-	if rows, err := decodeRows[registry.Deployment](c, resp.status, resp.body); err == nil && len(rows) == 1 {
+	return decodeRows[deploymentState](c, resp.status, resp.body)
+}
+
+// insertError words a failed deployment insert of model: a missing model
+// (foreign key) is ErrNotFound.
+func insertError(err error, modelID string) error {
+	if code, _ := constraint(err); code == "23503" {
+		return fmt.Errorf("model %s: %w", modelID, registry.ErrNotFound)
+	}
+	return translate(err, nil)
+}
+
+// recordOne applies one event to the deployment of (modelID, r.NodeID) on
+// its own: an insert, and when the pair exists a read and a guarded update.
+func (c *Client) recordOne(ctx context.Context, r registry.DeploymentRegistration, modelID string, observed time.Time) (deploymentState, bool, error) {
+	rows, err := c.insertDeployments(ctx, []deploymentRow{newDeploymentRow(r, modelID, observed)})
+	if err != nil {
+		return deploymentState{}, false, insertError(err, modelID)
+	}
+	if len(rows) == 1 {
 		return rows[0], true, nil
 	}
-
-	// The pair exists: update it unless its state is newer than this event.
 	cur, err := c.deploymentState(ctx, modelID, r.NodeID)
 	if err != nil {
-		return registry.Deployment{}, false, err
+		return deploymentState{}, false, err
 	}
+	return c.applyGuarded(ctx, cur, r, observed)
+}
+
+// applyGuarded updates the existing deployment cur with what r announces at
+// observed, unless its state was observed later (applied false). The guard
+// is part of the update's filter, so two replicas applying events for one
+// pair cannot interleave into an older state even when cur is out of date.
+// last_seen_at only moves forward, and loaded_at stays while the model
+// stays loaded. It returns the row as it is now.
+func (c *Client) applyGuarded(ctx context.Context, cur deploymentState, r registry.DeploymentRegistration, observed time.Time) (deploymentState, bool, error) {
 	if cur.StateObservedAt != nil && cur.StateObservedAt.After(observed) {
-		return cur.Deployment, false, nil
+		return cur, false, nil
 	}
-	delete(set, "model_id")
-	delete(set, "node_id")
-	if cur.LastSeenAt != nil && cur.LastSeenAt.After(observed) {
-		delete(set, "last_seen_at")
+	status := statusOf(r)
+	set := map[string]any{"provider_type": r.ProviderType, "status": status, "error_message": r.ErrorMessage,
+		"state_observed_at": observed}
+	if cur.LastSeenAt == nil || !cur.LastSeenAt.After(observed) {
+		set["last_seen_at"] = observed
 	}
-	if r.Status == registry.StatusLoaded && cur.Status == registry.StatusLoaded && cur.LoadedAt != nil {
-		set["loaded_at"] = *cur.LoadedAt
+	if r.VRAMAllocatedMB != nil {
+		set["vram_allocated_mb"] = *r.VRAMAllocatedMB
 	}
-	if body, err = json.Marshal(set); err != nil {
-		return registry.Deployment{}, false, err
+	if status == registry.StatusLoaded {
+		set["loaded_at"] = observed
+		if cur.Status == registry.StatusLoaded && cur.LoadedAt != nil {
+			set["loaded_at"] = *cur.LoadedAt
+		}
+	}
+	body, err := json.Marshal(set)
+	if err != nil {
+		return deploymentState{}, false, err
 	}
 	q := newQuery("").eq("id", cur.ID).or(condIs("state_observed_at", "null"),
 		"state_observed_at.lte."+quote(stamp(observed)))
-	resp, err = c.do(ctx, http.MethodPatch, tableDeployments, q.encode(), "return=representation", body)
+	resp, err := c.do(ctx, http.MethodPatch, tableDeployments, q.encode(), "return=representation", body)
 	if err != nil {
-		return registry.Deployment{}, false, translate(err, nil)
+		return deploymentState{}, false, translate(err, nil)
 	}
-	rows, err := decodeRows[registry.Deployment](c, resp.status, resp.body)
+	rows, err := decodeRows[deploymentState](c, resp.status, resp.body)
 	if err != nil {
-		return registry.Deployment{}, false, err
+		return deploymentState{}, false, err
 	}
 	if len(rows) == 0 { // a newer state landed in between
-		latest, err := c.deploymentState(ctx, modelID, r.NodeID)
-		return latest.Deployment, false, err
+		latest, err := c.deploymentState(ctx, cur.ModelID, cur.NodeID)
+		return latest, false, err
 	}
 	return rows[0], true, nil
 }
