@@ -132,7 +132,7 @@ func (b *bench) startStack(ctx context.Context, bin string) error {
 	}
 	common := []string{"SUPABASE_REST_URL=" + keys.PostgRESTURL, "SUPABASE_SERVICE_KEY=" + keys.ServiceKey,
 		"LOG_LEVEL=" + b.opts.LogLevel}
-	env := slices.Concat(common, []string{"MODEL_REGISTRY_PORT=" + strconv.Itoa(ports[3]), "NATS_URL=" + b.nats.URL()})
+	env := slices.Concat(common, []string{"NATS_URL=" + b.nats.URL()})
 	if b.opts.PProf {
 		b.prof = &profiler{addr: "127.0.0.1:" + strconv.Itoa(ports[5]), dir: filepath.Join(filepath.Dir(b.opts.JSON), "pprof"), hc: b.hc}
 		if err := os.MkdirAll(b.prof.dir, 0o755); err != nil {
@@ -140,23 +140,39 @@ func (b *bench) startStack(ctx context.Context, bin string) error {
 		}
 		env = append(env, "BENCH_PPROF_ADDR="+b.prof.addr)
 	}
-	if b.serve, err = startProc("serve", bin, []string{"serve"}, cleanEnv(slices.Concat(env, b.opts.ServeEnv)),
-		filepath.Join(b.dir, "serve.log")); err != nil {
+	if b.serve, b.regURL, err = b.startServe(ctx, "serve", bin, env, true); err != nil {
 		return err
 	}
-	b.regURL = "http://127.0.0.1:" + strconv.Itoa(ports[3])
 	// Without NATS and without caches: it answers the uncached parts of (a) and (b).
-	env = slices.Concat(common, []string{"MODEL_REGISTRY_PORT=" + strconv.Itoa(ports[4]),
-		"MODEL_REGISTRY_CONFIG_TTL=0", "MODEL_REGISTRY_READ_CACHE_TTL=0"})
-	if b.cold, err = startProc("serve-nocache", bin, []string{"serve"}, cleanEnv(slices.Concat(env, b.opts.ServeEnv)),
-		filepath.Join(b.dir, "serve-nocache.log")); err != nil {
-		return err
+	env = slices.Concat(common, []string{"MODEL_REGISTRY_CONFIG_TTL=0", "MODEL_REGISTRY_READ_CACHE_TTL=0"})
+	b.cold, b.coldURL, err = b.startServe(ctx, "serve-nocache", bin, env, false)
+	return err
+}
+
+// startServe starts a registry (model-registry serve) with env on a free
+// port and waits until it is ready; see waitServe for jetStream. A port
+// taken by another process before the registry bound it is replaced.
+func (b *bench) startServe(ctx context.Context, name, bin string, env []string, jetStream bool) (*proc, string, error) {
+	for attempt := 1; ; attempt++ {
+		ports, err := freePorts(1)
+		if err != nil {
+			return nil, "", err
+		}
+		env := slices.Concat(env, []string{"MODEL_REGISTRY_PORT=" + strconv.Itoa(ports[0])}, b.opts.ServeEnv)
+		p, err := startProc(name, bin, []string{"serve"}, cleanEnv(env), filepath.Join(b.dir, name+".log"))
+		if err != nil {
+			return nil, "", err
+		}
+		base := "http://127.0.0.1:" + strconv.Itoa(ports[0])
+		err = waitServe(ctx, b.hc, p, base, jetStream)
+		if err == nil {
+			return p, base, nil
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return nil, "", err
+		}
+		b.logf("the port of %s was taken meanwhile; starting it again", name)
 	}
-	b.coldURL = "http://127.0.0.1:" + strconv.Itoa(ports[4])
-	if err := waitServe(ctx, b.hc, b.serve, b.regURL, true); err != nil {
-		return err
-	}
-	return waitServe(ctx, b.hc, b.cold, b.coldURL, false)
 }
 
 // waitKeys waits for the dev stack's keys file.

@@ -117,7 +117,9 @@ func ingest(ctx context.Context, natsURL, registryURL string, hc *http.Client, r
 	start := time.Now()
 	futures := make([]jetstream.PubAckFuture, 0, n)
 	for _, e := range evs {
-		f, err := js.PublishMsgAsync(e.msg)
+		// With 4,096 unacknowledged the publisher waits; on a busy machine the
+		// default 200 ms is not always enough for the stream to catch up.
+		f, err := js.PublishMsgAsync(e.msg, jetstream.WithStallWait(10*time.Second))
 		if err != nil {
 			return st, fmt.Errorf("publish: %w", err)
 		}
