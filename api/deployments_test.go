@@ -34,7 +34,8 @@ func TestDeployments(t *testing.T) {
 	}
 	r := s.do("POST", "/api/deployments/register", map[string]any{"provider_model_id": "no-such:model", "node_id": "gpu-1",
 		"provider_type": "ollama"})
-	if code, _, _ := r.errorOf(t); r.Status != 404 || code != "not_found" {
+	if code, msg, _ := r.errorOf(t); r.Status != 404 || code != "not_found" ||
+		msg != `no model with model_id "no-such:model" from a provider of type ollama` {
 		t.Errorf("unknown model: %d %s", r.Status, r.Body)
 	}
 

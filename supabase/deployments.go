@@ -166,7 +166,8 @@ const candidateColumns = "id,model_id,provider_type,active,provider_active,provi
 func pickModel(pt registry.ProviderType, providerModelID string, rows []modelCandidate) (string, error) {
 	switch len(rows) {
 	case 0:
-		return "", fmt.Errorf("no model with model_id %q from a %s provider: %w", providerModelID, pt, registry.ErrNotFound)
+		return "", &described{msg: fmt.Sprintf("no model with model_id %q from a provider of type %s", providerModelID, pt),
+			err: registry.ErrNotFound}
 	case 1:
 		return rows[0].ID, nil
 	}
@@ -181,8 +182,8 @@ func pickModel(pt registry.ProviderType, providerModelID string, rows []modelCan
 	if len(active) == 1 {
 		return active[0].ID, nil
 	}
-	return "", fmt.Errorf("model_id %q is offered by several %s providers (%s); register it by model UUID: %w",
-		providerModelID, pt, strings.Join(names, ", "), registry.ErrConflict)
+	return "", &described{msg: fmt.Sprintf("model_id %q is offered by several %s providers (%s); register it by model UUID",
+		providerModelID, pt, strings.Join(names, ", ")), err: registry.ErrConflict}
 }
 
 // SetDeploymentStatus moves a deployment to s.Status, replacing its error

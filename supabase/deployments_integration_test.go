@@ -52,7 +52,7 @@ func TestIntegrationDeployments(t *testing.T) {
 	reg := registry.DeploymentRegistration{ProviderModelID: "qwen3:8b", NodeID: "n2", ProviderType: registry.DeployOllama}
 	_, _, err = e.c.RegisterDeployment(ctx, reg)
 	wantKind(t, err, registry.ErrConflict)
-	if !strings.Contains(err.Error(), "ollama_edge, ollama_local") {
+	if msg := err.Error(); !strings.Contains(msg, "ollama_edge, ollama_local") || !strings.HasSuffix(msg, "register it by model UUID") {
 		t.Errorf("conflict says %q", err)
 	}
 	must(e.c.UpdateProvider(ctx, edge.ID, registry.ProviderPatch{Active: ptr(false)}))(t)
