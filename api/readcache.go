@@ -93,7 +93,7 @@ func (s *Server) cached(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 	return func(c echo.Context) error {
 		r := c.Request()
-		key := r.URL.Path + "?" + r.URL.Query().Encode() // Encode sorts by key
+		key := r.URL.EscapedPath() + "?" + r.URL.Query().Encode() // Encode sorts by key
 		e, gen, ok := s.reads.get(key)
 		if ok {
 			s.reads.hits.Inc()
