@@ -89,9 +89,10 @@ type upstream struct {
 
 // hold is one read held by upstream.
 type hold struct {
-	arrived  chan struct{} // closed when the read arrives
+	arrived  chan struct{} // closed when the read arrives (or, with answered, once it is answered)
 	release  chan struct{} // close to let it through
 	finished chan struct{} // closed when its answer was written
+	answered bool          // hold the answer back, not the read: it sees the data of when it arrived
 }
 
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -108,6 +109,23 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(u.holds, rel)
 		fail = u.fails[rel]
 		u.mu.Unlock()
+	}
+	if h != nil && h.answered {
+		defer close(h.finished)
+		rec := httptest.NewRecorder()
+		u.h.ServeHTTP(rec, r)
+		close(h.arrived)
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		return
 	}
 	if h != nil {
 		defer close(h.finished)
@@ -143,6 +161,14 @@ func (u *upstream) holdNext(rel string) *hold {
 		u.holds = map[string]*hold{}
 	}
 	u.holds[rel] = h
+	return h
+}
+
+// holdNextAnswer answers the next GET of rel at once but holds the answer
+// back until the hold is released.
+func (u *upstream) holdNextAnswer(rel string) *hold {
+	h := u.holdNext(rel)
+	h.answered = true
 	return h
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -10,11 +11,17 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Limits of the read cache: answers bigger than maxCachedBody are not kept,
-// and the cache is emptied when it would hold more than maxCacheBytes.
+// Limits of the read cache: answers bigger than maxCachedBody and keys longer
+// than maxCachedKey are not kept, and the cache is emptied when it would hold
+// more than maxCacheBytes (keys and bodies, and entryOverhead for each entry)
+// or maxCacheEntries. Reads may be public, so anyone can fill it; these
+// bound what that costs.
 const (
-	maxCachedBody = 1 << 20
-	maxCacheBytes = 16 << 20
+	maxCachedBody   = 1 << 20
+	maxCachedKey    = 1 << 10
+	maxCacheBytes   = 16 << 20
+	maxCacheEntries = 4096
+	entryOverhead   = 128
 )
 
 // readCache keeps recent 200 answers of catalogue reads (providers, models,
@@ -74,15 +81,17 @@ func (rc *readCache) put(key string, gen uint64, contentType string, body []byte
 	if gen != rc.gen {
 		return
 	}
+	size := len(key) + len(body) + entryOverhead
 	if old, ok := rc.entries[key]; ok {
-		rc.bytes -= len(old.body)
+		rc.bytes -= len(key) + len(old.body) + entryOverhead
+		delete(rc.entries, key)
 	}
-	if rc.bytes+len(body) > maxCacheBytes {
+	if rc.bytes+size > maxCacheBytes || len(rc.entries) >= maxCacheEntries {
 		clear(rc.entries)
 		rc.bytes = 0
 	}
 	rc.entries[key] = cachedRead{gen: gen, expires: time.Now().Add(rc.ttl), contentType: contentType, body: body}
-	rc.bytes += len(body)
+	rc.bytes += size
 }
 
 // cached answers a catalogue read from the read cache, or runs it and keeps
@@ -92,8 +101,10 @@ func (s *Server) cached(next echo.HandlerFunc) echo.HandlerFunc {
 		return next
 	}
 	return func(c echo.Context) error {
-		r := c.Request()
-		key := r.URL.EscapedPath() + "?" + r.URL.Query().Encode() // Encode sorts by key
+		key := c.Request().URL.EscapedPath() + "?" + c.QueryParams().Encode() // Encode sorts by key
+		if len(key) > maxCachedKey {
+			return next(c)
+		}
 		e, gen, ok := s.reads.get(key)
 		if ok {
 			s.reads.hits.Inc()
@@ -105,30 +116,39 @@ func (s *Server) cached(next echo.HandlerFunc) echo.HandlerFunc {
 		res.Writer = rec
 		err := next(c)
 		res.Writer = rec.ResponseWriter
-		if err == nil && res.Status == http.StatusOK && !rec.overflow {
+		if err == nil && res.Committed && res.Status == http.StatusOK && !rec.skip {
 			s.reads.put(key, gen, res.Header().Get(echo.HeaderContentType), rec.body.Bytes())
 		}
 		return err
 	}
 }
 
-// recorder copies what a handler writes, up to maxCachedBody.
+// recorder copies what a handler writes. It gives up (skip) past
+// maxCachedBody, and when a write to the client fails: the copy would then
+// not be the whole answer.
 type recorder struct {
 	http.ResponseWriter
-	body     bytes.Buffer
-	overflow bool
+	body bytes.Buffer
+	skip bool
 }
 
 func (r *recorder) Write(p []byte) (int, error) {
-	if !r.overflow {
-		if r.body.Len()+len(p) > maxCachedBody {
-			r.overflow = true
-			r.body = bytes.Buffer{}
-		} else {
-			r.body.Write(p)
-		}
+	if !r.skip && r.body.Len()+len(p) > maxCachedBody {
+		r.skip, r.body = true, bytes.Buffer{}
 	}
-	return r.ResponseWriter.Write(p)
+	if !r.skip {
+		if r.body.Len() == 0 {
+			if n, err := strconv.Atoi(r.Header().Get(echo.HeaderContentLength)); err == nil && n <= maxCachedBody {
+				r.body.Grow(n)
+			}
+		}
+		r.body.Write(p)
+	}
+	n, err := r.ResponseWriter.Write(p)
+	if err != nil || n < len(p) {
+		r.skip, r.body = true, bytes.Buffer{}
+	}
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.

@@ -96,7 +96,7 @@ func TestReadCache(t *testing.T) {
 		t.Errorf("get after PATCH = %q", *one.Description)
 	}
 
-	// Errors are not kept: a model that did not exist is found once it does.
+	// An empty answer is kept like any other; errors are not kept.
 	const missing = "/api/models?model_type=embedding"
 	if got := descriptions(t, s.do("GET", missing, nil)); len(got) != 0 {
 		t.Fatalf("embedding models = %v", got)
@@ -144,5 +144,31 @@ func TestReadCacheKeepsAuth(t *testing.T) {
 		if r := s.do("GET", "/api/providers", nil, h...); r.Status != 401 {
 			t.Errorf("GET /api/providers with %v: %d %s", h, r.Status, r.Body)
 		}
+	}
+}
+
+// TestReadCacheDropsAnswersOlderThanAWrite: a read that PostgREST answered
+// before a write through the API, but that ends after it, is not kept, so
+// the writer's next read sees its write.
+func TestReadCacheDropsAnswersOlderThanAWrite(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, dbtest.TemplateEmpty, withReadCache(time.Hour))
+	var p registry.Provider
+	s.do("POST", "/api/providers", map[string]any{"name": "ollama", "type": "ollama"}).must(t, 201, &p)
+	var m registry.Model
+	s.do("POST", "/api/models", map[string]any{"provider_id": p.ID, "name": "llama", "model_id": "llama3",
+		"model_type": "chat", "description": "v1"}).must(t, 201, &m)
+
+	h := s.rest.holdNextAnswer("v_active_models")
+	old := make(chan response, 1)
+	go func() { old <- s.do("GET", "/api/models", nil) }()
+	waitClosed(t, h.arrived, "the list was read")
+	s.do("PATCH", "/api/models/"+m.ID, map[string]any{"description": "v2"}).must(t, 200, nil)
+	close(h.release)
+	if got := descriptions(t, <-old); len(got) != 1 || got[0] != "v1" {
+		t.Fatalf("the held read = %v, want [v1]", got)
+	}
+	if got := descriptions(t, s.do("GET", "/api/models", nil)); len(got) != 1 || got[0] != "v2" {
+		t.Errorf("after the write = %v, want [v2]: the older answer was kept", got)
 	}
 }

@@ -35,8 +35,10 @@ type Config struct {
 	// request.
 	ConfigTTL time.Duration
 	// ReadCacheTTL is how long a catalogue read (providers, models,
-	// aliases, mappings) may be answered from memory, under the same rule.
-	// Zero turns the read cache off.
+	// aliases, mappings) may be answered from memory, unless a change is
+	// announced first (see Invalidate). Unlike the configuration, an
+	// expired answer is not served: the next request reads again. Zero
+	// turns the read cache off.
 	ReadCacheTTL time.Duration
 }
 
