@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -161,7 +162,7 @@ func (s *Server) startRead(background bool) *catalogRead {
 func (s *Server) read(ctx context.Context, rd *catalogRead) {
 	rc := &s.renders
 	defer rc.wg.Done()
-	rd.r, rd.version, rd.err = s.load(ctx, rd.base, rd.since)
+	rd.r, rd.version, rd.err = s.loadRecovering(ctx, rd.base, rd.since)
 	rc.mu.Lock()
 	if rd.err == nil && rd.seq > rc.lastSeq {
 		rc.last, rc.version, rc.fetched, rc.lastGen, rc.lastSeq = rd.r, rd.version, rd.start, rd.gen, rd.seq
@@ -181,6 +182,20 @@ func (s *Server) read(ctx context.Context, rd *catalogRead) {
 			slog.String("error", rd.err.Error()), slog.Duration("age", age.Round(time.Millisecond)),
 			slog.Duration("max_age", staleFactor*s.configTTL))
 	}
+}
+
+// loadRecovering is load on a goroutine of its own, where a panic would end
+// the process: it becomes the read's error (a 500 to the requests waiting
+// for it), logged with its stack.
+func (s *Server) loadRecovering(ctx context.Context, base *rendered, since string) (r *rendered, version string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("reading and rendering the catalogue panicked: %v", p)
+			s.log.Error("reading and rendering the catalogue panicked", slog.Any("panic", p),
+				slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	return s.load(ctx, base, since)
 }
 
 // load reads the catalogue and renders it, unless it is still the one base

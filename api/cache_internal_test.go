@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pmoves/model-registry/registry"
 )
 
 // failingWriter fails every write from the failAt-th on, as a client that
@@ -94,5 +96,27 @@ func TestReadCacheIsBounded(t *testing.T) {
 	}
 	if rc.bytes != want {
 		t.Errorf("counted %d bytes, holds %d", rc.bytes, want)
+	}
+}
+
+// panickingStore fails the way a bug in reading or rendering would.
+type panickingStore struct{ Store }
+
+func (panickingStore) ActiveCatalogIfChanged(context.Context, string) (registry.Catalog, string, bool, error) {
+	panic("a bug")
+}
+
+// TestConfigReadPanicIsAnError: the catalogue is read on a goroutine of its
+// own, outside net/http's recovery; a panic there answers 500 and the
+// server goes on.
+func TestConfigReadPanicIsAnError(t *testing.T) {
+	s := New(Config{Store: panickingStore{}, ConfigTTL: time.Hour})
+	defer s.Close()
+	for range 2 {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/tensorzero/config", nil))
+		if w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "a bug") {
+			t.Errorf("after a panic: %d %s", w.Code, w.Body)
+		}
 	}
 }
