@@ -151,7 +151,7 @@ func (b *Bridge) onBatch(msgs []jetstream.Msg) {
 		}
 	}
 	if len(todo) > 0 {
-		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.StoreTimeout)
+		ctx, cancel := context.WithTimeout(b.ctx, b.batchBudget(len(todo)))
 		b.recordModels(ctx, todo)
 		cancel()
 	}
@@ -166,4 +166,12 @@ func (b *Bridge) onBatch(msgs []jetstream.Msg) {
 		}()
 	}
 	wg.Wait()
+}
+
+// batchBudget is how long recording n events may take: StoreTimeout for
+// every 16 of them (a batch is a few requests, then one update per event on
+// an existing pair, four at a time), but not past AckWait, when the server
+// hands the events to another replica anyway.
+func (b *Bridge) batchBudget(n int) time.Duration {
+	return min(b.cfg.StoreTimeout*time.Duration((n+15)/16), b.cfg.AckWait)
 }

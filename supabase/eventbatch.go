@@ -47,9 +47,11 @@ const filterBudget = 4000
 // When the bulk insert fails for a reason other than an unavailable store
 // (say one model was deleted meanwhile), each pair is recorded on its own,
 // so that only the events at fault fail.
+//
+// A batch is many requests, one per updated event: each has the client's
+// deadline, and only ctx bounds the whole batch, so that a slow database
+// does not fail the end of every large batch.
 func (c *Client) RecordDeployments(ctx context.Context, regs []registry.DeploymentRegistration, observed []time.Time) ([]registry.Deployment, []bool, []error) {
-	ctx, cancel := c.callContext(ctx)
-	defer cancel()
 	n := len(regs)
 	b := &eventBatch{c: c, regs: regs, observed: make([]time.Time, n), models: make([]string, n),
 		states: make([]deploymentState, n), applied: make([]bool, n), errs: make([]error, n)}

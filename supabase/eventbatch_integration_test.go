@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -358,5 +360,53 @@ func TestSplitConds(t *testing.T) {
 		if name == "many" && len(spans) < 2 {
 			t.Errorf("many: %d spans", len(spans))
 		}
+	}
+}
+
+// TestIntegrationRecordDeploymentsSlowStore: a batch is many requests, and
+// each has the client's deadline; the batch as a whole does not, so a slow
+// database costs time, not the end of the batch.
+func TestIntegrationRecordDeploymentsSlowStore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dbtest.TemplateEmpty)
+	p := e.provider(t, "ollama_local", registry.ProviderOllama)
+	m := e.model(t, p.ID, "m", "model:7b")
+	target, err := url.Parse(e.restURL)
+	ok(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	const delay = 50 * time.Millisecond
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	// Each request takes about 50 ms, far within its 400 ms deadline; the
+	// batch below takes 3 requests and 8 rounds of 4 updates, about 550 ms.
+	c, err := New(Config{URL: slow.URL + target.Path, ServiceKey: signKey(t, jwtSecret, "service_role"),
+		Timeout: 400 * time.Millisecond})
+	ok(t, err)
+	t.Cleanup(c.Close)
+
+	const n = 32
+	regs := make([]registry.DeploymentRegistration, n)
+	observed := make([]time.Time, n)
+	t0 := base()
+	for i := range n {
+		regs[i] = registry.DeploymentRegistration{ModelID: m.ID, NodeID: fmt.Sprintf("gpu-%02d", i), ProviderType: registry.DeployOllama}
+		observed[i] = t0
+	}
+	recordBatch(t, e.c, regs, observed) // the pairs exist
+	for i := range observed {
+		observed[i] = t0.Add(time.Second)
+		regs[i].Status = registry.StatusUnloaded
+	}
+	start := time.Now()
+	for i, r := range recordBatch(t, c, regs, observed) {
+		if r.err != nil || !r.applied {
+			t.Fatalf("event %d of a batch that took %s: %v %+v", i, time.Since(start), r.err, r)
+		}
+	}
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Errorf("the batch took %s; the test needs it longer than one request's deadline", took)
 	}
 }
