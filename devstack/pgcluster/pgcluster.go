@@ -216,7 +216,7 @@ func (c *Cluster) waitReady(ctx context.Context, logStart int64) error {
 		// accepts connections, not merely once the port is bound.
 		out, err := exec.CommandContext(ctx, filepath.Join(c.bin, "pg_isready"), "-q", "-h", "127.0.0.1",
 			"-p", strconv.Itoa(c.port), "-U", Superuser).CombinedOutput()
-		if err == nil {
+		if err == nil && c.readyOnPort() {
 			return nil
 		}
 		select {
@@ -239,6 +239,21 @@ func (c *Cluster) waitReady(ctx context.Context, logStart int64) error {
 			return fmt.Errorf("pgcluster: postgres not ready on %s after 60s: %s", addr, out)
 		}
 	}
+}
+
+// readyOnPort reports whether our server, not another one that took the
+// port, is the one answering: its postmaster.pid names our process and port
+// and says it is ready.
+func (c *Cluster) readyOnPort() bool {
+	raw, err := os.ReadFile(filepath.Join(c.dataDir(), "postmaster.pid"))
+	if err != nil {
+		return false
+	}
+	// Lines: pid, data folder, start time, port, socket folder, listen
+	// address, shared memory key, status.
+	l := strings.Split(string(raw), "\n")
+	return len(l) >= 8 && strings.TrimSpace(l[0]) == strconv.Itoa(c.cmd.Process.Pid) &&
+		strings.TrimSpace(l[3]) == strconv.Itoa(c.port) && strings.TrimSpace(l[7]) == "ready"
 }
 
 func (c *Cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {

@@ -98,3 +98,45 @@ func TestStartOnATakenPort(t *testing.T) {
 	}
 	conn.Close(ctx)
 }
+
+// TestStartBesideAnotherServer: when another PostgreSQL holds the chosen
+// port, Start must not take that server's answers for its own.
+func TestStartBesideAnotherServer(t *testing.T) {
+	ctx := context.Background()
+	other, err := pgcluster.Start(ctx, pgcluster.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Stop()
+	calls := 0
+	restore := pgcluster.SetFreePort(func() (int, error) {
+		calls++
+		if calls == 1 {
+			return other.Port(), nil
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port, nil
+	})
+	defer restore()
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	if c.Port() == other.Port() {
+		t.Fatalf("started on the other server's port %d", c.Port())
+	}
+	conn, err := pgx.Connect(ctx, c.ConnString("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var port int
+	if err := conn.QueryRow(ctx, "SELECT current_setting('port')::int").Scan(&port); err != nil || port != c.Port() {
+		t.Errorf("connected to the server on port %d (%v), want %d", port, err, c.Port())
+	}
+}
