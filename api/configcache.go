@@ -79,16 +79,11 @@ type catalogRead struct {
 	err     error
 }
 
-// Invalidate drops what the server cached about the catalogue: the next
-// request reads it again. main wires it to change events from other
-// replicas.
-func (s *Server) Invalidate() {
-	s.renders.mu.Lock()
-	s.renders.gen++
-	s.renders.mu.Unlock()
-	if s.reads != nil {
-		s.reads.invalidate()
-	}
+// invalidate makes the next request read the catalogue again.
+func (rc *renderCache) invalidate() {
+	rc.mu.Lock()
+	rc.gen++
+	rc.mu.Unlock()
 }
 
 // Close cancels the catalogue reads in progress and waits for them to end.

@@ -162,6 +162,17 @@ func newList[T any](items []T, count int) list[T] {
 	return list[T]{Items: items, Count: count}
 }
 
+// Invalidate drops what the server cached about the catalogue (the gateway
+// configuration and the read cache): the next requests read it again. Writes
+// through the API call it; main wires it to change events from other
+// replicas.
+func (s *Server) Invalidate() {
+	s.renders.invalidate()
+	if s.reads != nil {
+		s.reads.invalidate()
+	}
+}
+
 // published announces a successful write. A failed publish never fails the
 // request: the publisher counts and retries on its own. A catalogue change
 // also drops this replica's cached configuration at once.
