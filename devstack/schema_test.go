@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
@@ -268,6 +269,43 @@ func TestConstraintsRejectBadRows(t *testing.T) {
 	if _, err := conn.Exec(ctx, `INSERT INTO pmoves_core.model_aliases (model_id, alias, context) VALUES
 		(`+m1+`, 'fast', 'ui'), (`+m1+`, 'fast', 'agents'), (`+m1+`, 'fast', NULL)`); err != nil {
 		t.Errorf("one alias in distinct contexts: %v", err)
+	}
+}
+
+// TestLastSeenOnlyMovesForward: an update that would move last_seen_at of a
+// deployment back (a heartbeat and an event's update landing out of order)
+// keeps the later time, and changes the rest.
+func TestLastSeenOnlyMovesForward(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := dbtest.Connect(t, dbtest.New(t, dbtest.TemplateEmpty))
+	if _, err := conn.Exec(ctx, fixture); err != nil {
+		t.Fatal(err)
+	}
+	const m1 = `'00000000-0000-0000-0000-0000000000a1'`
+	steps := []struct{ set, want string }{
+		{`last_seen_at = '2026-01-01T10:00:00Z'`, "2026-01-01T10:00:00Z"},
+		{`last_seen_at = '2026-01-01T09:00:00Z', status = 'unloaded'`, "2026-01-01T10:00:00Z"},
+		{`last_seen_at = NULL`, "2026-01-01T10:00:00Z"},
+		{`last_seen_at = '2026-01-01T11:00:00Z'`, "2026-01-01T11:00:00Z"},
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO pmoves_core.model_deployments (model_id, node_id, provider_type)
+		VALUES (`+m1+`, 'n', 'ollama')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range steps {
+		var seen time.Time
+		var status string
+		if err := conn.QueryRow(ctx, `UPDATE pmoves_core.model_deployments SET `+st.set+`
+			WHERE model_id = `+m1+` RETURNING last_seen_at, status`).Scan(&seen, &status); err != nil {
+			t.Fatal(err)
+		}
+		if got := seen.UTC().Format(time.RFC3339); got != st.want {
+			t.Errorf("after SET %s: last_seen_at %s, want %s", st.set, got, st.want)
+		}
+		if strings.Contains(st.set, "status") && status != "unloaded" {
+			t.Errorf("after SET %s: status %s", st.set, status)
+		}
 	}
 }
 
