@@ -374,16 +374,17 @@ func TestIntegrationRecordDeploymentsSlowStore(t *testing.T) {
 	target, err := url.Parse(e.restURL)
 	ok(t, err)
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
-	const delay = 50 * time.Millisecond
+	const delay, deadline = 100 * time.Millisecond, time.Second
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(slow.Close)
-	// Each request takes about 50 ms, far within its 400 ms deadline; the
-	// batch below takes 3 requests and 8 rounds of 4 updates, about 550 ms.
+	// Each request takes a little over 100 ms, far within its deadline of a
+	// second; the batch below takes 3 requests and 8 rounds of 4 updates,
+	// over 1.1 s.
 	c, err := New(Config{URL: slow.URL + target.Path, ServiceKey: signKey(t, jwtSecret, "service_role"),
-		Timeout: 400 * time.Millisecond})
+		Timeout: deadline})
 	ok(t, err)
 	t.Cleanup(c.Close)
 
@@ -406,7 +407,7 @@ func TestIntegrationRecordDeploymentsSlowStore(t *testing.T) {
 			t.Fatalf("event %d of a batch that took %s: %v %+v", i, time.Since(start), r.err, r)
 		}
 	}
-	if took := time.Since(start); took < 400*time.Millisecond {
+	if took := time.Since(start); took < deadline {
 		t.Errorf("the batch took %s; the test needs it longer than one request's deadline", took)
 	}
 }
