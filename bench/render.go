@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -16,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pmoves/model-registry/registry"
+	"github.com/pmoves/model-registry/supabase"
 	"github.com/pmoves/model-registry/tomlgen"
 )
 
@@ -46,21 +44,10 @@ type renderStats struct {
 // rawCatalog is the four reads of supabase.ActiveCatalog, undecoded.
 type rawCatalog struct{ providers, models, mappings, passthrough [][]byte }
 
-// version hashes the answers as supabase.ActiveCatalogIfChanged does:
-// SHA-256 over every list and body, each prefixed by its length.
+// version is what the registry takes of the answers to learn whether its
+// cached rendering still stands.
 func (rc rawCatalog) version() string {
-	h := sha256.New()
-	var n [8]byte
-	for _, l := range [][][]byte{rc.providers, rc.models, rc.mappings, rc.passthrough} {
-		binary.BigEndian.PutUint64(n[:], uint64(len(l)))
-		h.Write(n[:])
-		for _, body := range l {
-			binary.BigEndian.PutUint64(n[:], uint64(len(body)))
-			h.Write(n[:])
-			h.Write(body)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return supabase.AnswersVersion(rc.providers, rc.models, rc.mappings, rc.passthrough)
 }
 
 // fetchCatalog reads what the registry reads for a render, page by page.

@@ -88,12 +88,19 @@ func (c *Client) readActive(ctx context.Context) (activeRead, error) {
 	return a, nil
 }
 
-// version is a SHA-256 over every body, each list and body delimited by its
-// length, so that no two different reads hash alike by a shifted boundary.
+// version is the catalogue version of the four answers.
 func (a activeRead) version() string {
+	return AnswersVersion(a.providers, a.models, a.mappings, a.passthrough)
+}
+
+// AnswersVersion is the version ActiveCatalogIfChanged gives raw PostgREST
+// answers (each list the bodies of one relation's pages, in order): a
+// SHA-256 over every body, each list and body delimited by its length, so
+// that no two different reads hash alike by a shifted boundary.
+func AnswersVersion(lists ...[][]byte) string {
 	h := sha256.New()
 	var n [8]byte
-	for _, l := range [][][]byte{a.providers, a.models, a.mappings, a.passthrough} {
+	for _, l := range lists {
 		binary.BigEndian.PutUint64(n[:], uint64(len(l)))
 		h.Write(n[:])
 		for _, body := range l {
