@@ -6,6 +6,7 @@
 //	model-registry [serve]   run the API (configured from the environment)
 //	model-registry dev       run the API with its whole local stack
 //	model-registry devstack  run parts of the local stack (postgrest, conformance)
+//	model-registry migrate --db-url URL [--seed] [--dry-run]
 //	model-registry migrate-tensorzero --config-path F [--dry-run]
 //	model-registry tensorzero lint FILE | render
 //	model-registry version   print the version
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runDev(ctx, args, getenv, stdout)
 	case "devstack":
 		return runDevstack(ctx, args, stdout)
+	case "migrate":
+		return runMigrate(ctx, args, getenv, stdout)
 	case "migrate-tensorzero":
 		return runMigrateTensorZero(ctx, args, getenv, stdout)
 	case "tensorzero":
@@ -71,6 +74,8 @@ Commands:
   dev        run the registry with its whole local stack: PostgreSQL, a
              PostgREST-compatible server, NATS; prints the URLs and keys
   devstack   run one part of the local stack: postgrest | conformance
+  migrate --db-url URL [--seed] [--dry-run]
+             apply the database migrations (each once; safe to run again)
   migrate-tensorzero --config-path F [--dry-run]
              import an existing tensorzero.toml (idempotent)
   tensorzero lint FILE | render [--registry-url URL]

@@ -25,7 +25,12 @@ const testJWTSecret = "main-test-secret-main-test-secret-0123456"
 // and returns the environment a registry command would run with.
 func restStack(t *testing.T, template string) map[string]string {
 	t.Helper()
-	db := dbtest.New(t, template)
+	return restStackOn(t, dbtest.New(t, template))
+}
+
+// restStackOn is restStack on an existing database.
+func restStackOn(t *testing.T, db string) map[string]string {
+	t.Helper()
 	rest, err := postgrest.New(context.Background(), postgrest.Config{DBURL: devstack.AuthenticatorURL(db),
 		Schemas: []string{"pmoves_core"}, AnonRole: "anon", JWTSecret: testJWTSecret, MaxRows: 1000})
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 //	go tool pprof -top -cum cpu.out
 
 // syntheticCatalog is the catalogue seedCatalogue stores, as the registry
-// reads it back (v_active_models, v_service_models).
+// reads it back (v_models, v_mappings).
 func syntheticCatalog(nProviders, nModels int) registry.Catalog {
 	var cat registry.Catalog
 	now := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)

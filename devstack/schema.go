@@ -4,16 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"regexp"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pmoves/model-registry/dbmigrate"
 )
-
-// SeedFile is the name of the seed file in the sql/ folder.
-const SeedFile = "seed.sql"
-
-var migrationName = regexp.MustCompile(`^[0-9]{4}_[a-z0-9_]+\.sql$`)
 
 // supabaseRoles creates, once per cluster, the roles a Supabase database
 // has: anon and authenticated for API callers, service_role that bypasses
@@ -46,55 +40,16 @@ func CreateRoles(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-// Migrations lists the migration files of fsys (the sql/ folder) in the
-// order they apply: NNNN_name.sql, by number.
-func Migrations(fsys fs.FS) ([]string, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if !e.IsDir() && migrationName.MatchString(e.Name()) {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no migrations (NNNN_name.sql) found")
-	}
-	return names, nil
-}
-
-// Migrate applies every migration of fsys, in order, each in its own
-// transaction. Migrations are idempotent, so this is safe on any database.
+// Migrate applies the pending migrations of fsys (the sql/ folder), each
+// once, as `model-registry migrate` does.
 func Migrate(ctx context.Context, conn *pgx.Conn, fsys fs.FS) error {
-	names, err := Migrations(fsys)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		if err := execFile(ctx, conn, fsys, name); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := dbmigrate.Run(ctx, conn, fsys, dbmigrate.Options{})
+	return err
 }
 
-// Seed loads the seed catalogue. It is idempotent.
+// Seed applies any pending migrations, then the seed catalogue, which is
+// idempotent.
 func Seed(ctx context.Context, conn *pgx.Conn, fsys fs.FS) error {
-	return execFile(ctx, conn, fsys, SeedFile)
-}
-
-func execFile(ctx context.Context, conn *pgx.Conn, fsys fs.FS, name string) error {
-	body, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return err
-	}
-	// Without arguments pgx uses the simple protocol, which runs a file of
-	// many statements as one implicit transaction.
-	if _, err := conn.Exec(ctx, string(body)); err != nil {
-		return fmt.Errorf("apply %s: %w", name, err)
-	}
-	return nil
+	_, err := dbmigrate.Run(ctx, conn, fsys, dbmigrate.Options{Seed: true})
+	return err
 }

@@ -189,12 +189,28 @@ func TestMigrationsUpgradeTheLegacyShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []dep{
-		// The newest duplicate survives and keeps what older rows knew.
-		{"00000000-0000-0000-0000-0000000000d3", "loaded", 9000, true},
+		// The newest registration stays as it was.
+		{"00000000-0000-0000-0000-0000000000d3", "loaded", -1, false},
 		{"00000000-0000-0000-0000-0000000000d4", "loaded", 600, false},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("deployments after upgrade (-want +got):\n%s", diff)
+	}
+	// The older duplicates are in the archive, whole.
+	rows, err = conn.Query(ctx, `SELECT table_name || ' ' || (row->>'id') || ' ' || (row->>'status') || ' ' || coalesce(row->>'vram_allocated_mb', '-')
+		FROM pmoves_core.registry_upgrade_archive ORDER BY row->>'id'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archived, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{
+		"model_deployments 00000000-0000-0000-0000-0000000000d1 loaded 9000",
+		"model_deployments 00000000-0000-0000-0000-0000000000d2 unloaded -",
+	}, archived); diff != "" {
+		t.Errorf("archive after upgrade (-want +got):\n%s", diff)
 	}
 	// The new columns exist and the new unique key holds.
 	if _, err := conn.Exec(ctx, `SELECT updated_at, last_seen_at FROM pmoves_core.model_deployments;
@@ -204,10 +220,13 @@ func TestMigrationsUpgradeTheLegacyShape(t *testing.T) {
 	_, err = conn.Exec(ctx, `INSERT INTO pmoves_core.model_deployments (model_id, node_id, provider_type)
 		VALUES ('00000000-0000-0000-0000-0000000000a1', 'gpu-1', 'ollama')`)
 	wantSQLState(t, err, "23505")
-	// And the upgraded database matches a fresh one.
+	// And the upgraded database matches a fresh one, but for the delete
+	// rules of its foreign keys, which an upgrade never changes.
 	fresh := dbtest.Connect(t, dbtest.New(t, dbtest.TemplateEmpty))
 	for _, d := range setDiff(schemaShape(t, fresh), schemaShape(t, conn)) {
-		t.Errorf("upgraded schema differs from a fresh one: %s", d)
+		if !strings.Contains(d, "FOREIGN KEY") {
+			t.Errorf("upgraded schema differs from a fresh one: %s", d)
+		}
 	}
 }
 
@@ -256,7 +275,6 @@ func TestConstraintsRejectBadRows(t *testing.T) {
 		{"deployment status", `INSERT INTO pmoves_core.model_deployments (model_id, node_id, provider_type, status) VALUES (` + m1 + `, 'n', 'ollama', 'running')`, "23514"},
 		{"deployment runtime", `INSERT INTO pmoves_core.model_deployments (model_id, node_id, provider_type) VALUES (` + m1 + `, 'n', 'docker')`, "23514"},
 		{"deployment unique", `INSERT INTO pmoves_core.model_deployments (model_id, node_id, provider_type) VALUES (` + m1 + `, 'n', 'ollama'), (` + m1 + `, 'n', 'ollama')`, "23505"},
-		{"model in use", `INSERT INTO pmoves_core.service_model_mappings (service_name, function_name, variant_name, model_id) VALUES ('s', 'g', 'v', ` + m1 + `); DELETE FROM pmoves_core.models WHERE id = ` + m1, "23503"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -264,6 +282,22 @@ func TestConstraintsRejectBadRows(t *testing.T) {
 			wantSQLState(t, err, c.code)
 			conn.Exec(ctx, "ROLLBACK")
 		})
+	}
+	// The platform's delete rules hold: a model's mappings go with it (the
+	// API refuses such a delete with 409 unless asked to cascade).
+	var left int
+	if err := conn.QueryRow(ctx, `WITH m AS (INSERT INTO pmoves_core.models (provider_id, name, model_id, model_type)
+		VALUES ('00000000-0000-0000-0000-000000000001', 'doomed', 'doomed', 'chat') RETURNING id),
+		s AS (INSERT INTO pmoves_core.service_model_mappings (service_name, function_name, variant_name, model_id)
+		SELECT 's', 'g', 'v', id FROM m RETURNING model_id) SELECT count(*) FROM s`).Scan(&left); err != nil || left != 1 {
+		t.Fatalf("insert model and mapping: %v", err)
+	}
+	if err := conn.QueryRow(ctx, `WITH d AS (DELETE FROM pmoves_core.models WHERE name = 'doomed' RETURNING id)
+		SELECT count(*) FROM d`).Scan(&left); err != nil || left != 1 {
+		t.Fatalf("delete model in use: %v (deleted %d)", err, left)
+	}
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pmoves_core.service_model_mappings WHERE service_name = 's'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("mappings of a deleted model: %d (%v), want them gone with it", left, err)
 	}
 	// The same alias in two contexts is fine.
 	if _, err := conn.Exec(ctx, `INSERT INTO pmoves_core.model_aliases (model_id, alias, context) VALUES
@@ -317,7 +351,8 @@ func TestRolesAndRowLevelSecurity(t *testing.T) {
 		t.Fatal(err)
 	}
 	reads := []string{"model_providers", "models", "model_aliases", "service_model_mappings", "model_deployments",
-		"v_models", "v_active_models", "v_service_models", "v_deployments", "v_active_deployments", "tensorzero_passthrough"}
+		"v_models", "v_mappings", "v_deployments", "v_active_models", "v_service_models", "v_active_deployments",
+		"tensorzero_passthrough"}
 	writes := []string{
 		`INSERT INTO pmoves_core.model_providers (name, type) VALUES ('new', 'ollama')`,
 		`UPDATE pmoves_core.models SET active = false`,
@@ -398,14 +433,25 @@ INSERT INTO pmoves_core.model_deployments (model_id, node_id, provider_type, sta
 		}
 		return strings.Join(got, " ")
 	}
-	if got := query(`SELECT name || ':' || aliases::text FROM pmoves_core.v_active_models ORDER BY name`); got != `visible:["alpha", "zeta"]` {
-		t.Errorf("v_active_models = %s, want only the active model of the active provider, with sorted aliases", got)
+	// The registry's own views.
+	if got := query(`SELECT name || ':' || aliases::text FROM pmoves_core.v_models WHERE active AND provider_active ORDER BY name`); got != `visible:["alpha", "zeta"]` {
+		t.Errorf("v_models = %s, want only the active model of the active provider, with sorted aliases", got)
 	}
-	if got := query(`SELECT service_name || '/' || function_name || '/' || variant_name FROM pmoves_core.v_service_models`); got != "a-svc/a/first a-svc/a/second a-svc/z/only b-svc/f/early b-svc/f/late" {
-		t.Errorf("v_service_models order = %s", got)
+	if got := query(`SELECT service_name || '/' || function_name || '/' || variant_name FROM pmoves_core.v_mappings`); got != "a-svc/a/first a-svc/a/second a-svc/z/only b-svc/f/early b-svc/f/late" {
+		t.Errorf("v_mappings order = %s", got)
 	}
-	if got := query(`SELECT node_id || ':' || status || ':' || model_name FROM pmoves_core.v_active_deployments ORDER BY node_id`); got != "n1:loaded:visible n2:loading:visible" {
-		t.Errorf("v_active_deployments = %s", got)
+	if got := query(`SELECT node_id || ':' || status || ':' || model_name FROM pmoves_core.v_deployments WHERE status IN ('loading', 'loaded') ORDER BY node_id`); got != "n1:loaded:visible n2:loading:visible" {
+		t.Errorf("v_deployments = %s", got)
+	}
+	// The platform's views, with the platform's meaning.
+	if got := query(`SELECT name || ':' || model_id || ':' || aliases::text FROM pmoves_core.v_active_models ORDER BY name`); got != `visible:m1:[{"alias": "alpha", "context": null}, {"alias": "zeta", "context": null}]` {
+		t.Errorf("v_active_models = %s, want the active model with its text id and alias objects", got)
+	}
+	if got := query(`SELECT service_name || '/' || function_name || '/' || variant_name || '=' || model_id FROM pmoves_core.v_service_models`); got != "a-svc/a/first=m1 a-svc/a/second=m1 a-svc/z/only=m1 b-svc/f/early=m1 b-svc/f/late=m1" {
+		t.Errorf("v_service_models = %s, want active mappings best first with the provider's model id", got)
+	}
+	if got := query(`SELECT node_id || ':' || status || ':' || (models->0->>'model_id') FROM pmoves_core.v_active_deployments ORDER BY node_id`); got != "n1:loaded:m1" {
+		t.Errorf("v_active_deployments = %s, want loaded deployments grouped by node", got)
 	}
 	// updated_at moves on update.
 	var moved bool

@@ -5,7 +5,7 @@ import "time"
 // Deployment records a model on a GPU node: whether it is loading, loaded,
 // unloaded or failed, and how much VRAM it holds. There is at most one
 // deployment per (model, node). The model fields are filled when read from
-// v_active_deployments.
+// the registry's view v_deployments.
 type Deployment struct {
 	ID              string             `json:"id"`
 	ModelID         string             `json:"model_id"`

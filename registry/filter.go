@@ -32,7 +32,7 @@ func (p Page) Normalize() (Page, error) {
 }
 
 // ModelFilter selects models. Empty fields match everything; Active nil
-// means active models of active providers only (v_active_models).
+// means active models of active providers only.
 type ModelFilter struct {
 	ModelType ModelType
 	Provider  string // provider name or provider type

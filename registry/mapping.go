@@ -10,8 +10,8 @@ const MaxWeight = 1000
 
 // Mapping routes one variant of a service's function to a model. Lower
 // Priority is preferred; among mappings of equal priority, Weight splits the
-// traffic. The model and provider fields are filled when read from
-// v_service_models.
+// traffic. The model and provider fields are filled when read from the
+// registry's view v_mappings.
 type Mapping struct {
 	ID              string          `json:"id"`
 	ServiceName     string          `json:"service_name"`

@@ -1,10 +1,19 @@
--- 0001_core: the model registry's schema pmoves_core.
+-- 0001_core: the model registry's tables in schema pmoves_core.
 --
--- Idempotent and forward-only: it creates what is missing and upgrades a
--- database that holds the older shape of these tables (no updated_at,
--- last_seen_at or params columns, no unique key on model_deployments
--- (model_id, node_id), duplicate deployment rows). Running it again changes
--- nothing.
+-- The registry is a drop-in for the platform's Python registry, whose tables
+-- (POWERFULMOVES/PMOVES.AI, supabase/migrations/20260115_model_registry.sql)
+-- a database may already hold. This file creates them as the platform
+-- defines them when they are missing, then upgrades either starting point to
+-- the same shape:
+--   * columns the registry needs are added (updated_at everywhere, params,
+--     last_seen_at);
+--   * columns it needs filled get legal values first, then NOT NULL;
+--   * rows that break a stricter key (one deployment per model and node, one
+--     alias per name and context) move to registry_upgrade_archive: no row is
+--     ever deleted;
+--   * the platform's foreign keys and their delete rules are kept.
+-- It never touches other tables or views of the schema (see
+-- README "Upgrading the platform's database").
 
 CREATE SCHEMA IF NOT EXISTS pmoves_core;
 
@@ -23,33 +32,49 @@ BEGIN
   END IF;
 END $$;
 
--- Tables -------------------------------------------------------------------
+-- Rows an upgrade had to move aside, as they were. Restoring one is an
+-- INSERT of jsonb_populate_record(NULL::pmoves_core.<table_name>, row) once
+-- the conflict is resolved.
+CREATE TABLE IF NOT EXISTS pmoves_core.registry_upgrade_archive (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  table_name  text NOT NULL,
+  row         jsonb NOT NULL,
+  reason      text NOT NULL,
+  archived_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE pmoves_core.registry_upgrade_archive ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON pmoves_core.registry_upgrade_archive FROM PUBLIC, anon, authenticated, service_role;
+
+-- Tables, as the platform creates them --------------------------------------
 
 CREATE TABLE IF NOT EXISTS pmoves_core.model_providers (
   id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  name            text NOT NULL,
-  type            text NOT NULL,
+  name            text NOT NULL UNIQUE,
+  type            text NOT NULL CHECK (type IN ('openai_compatible', 'anthropic', 'ollama', 'vllm', 'custom')),
   api_base        text,
   api_key_env_var text,
   description     text,
-  metadata        jsonb NOT NULL DEFAULT '{}'::jsonb,
-  active          boolean NOT NULL DEFAULT true,
-  created_at      timestamptz NOT NULL DEFAULT now()
+  metadata        jsonb DEFAULT '{}'::jsonb,
+  active          boolean DEFAULT true,
+  created_at      timestamptz DEFAULT now(),
+  updated_at      timestamptz DEFAULT now()
 );
 
 CREATE TABLE IF NOT EXISTS pmoves_core.models (
   id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  provider_id    uuid NOT NULL REFERENCES pmoves_core.model_providers (id) ON DELETE RESTRICT,
+  provider_id    uuid NOT NULL REFERENCES pmoves_core.model_providers (id) ON DELETE CASCADE,
   name           text NOT NULL,
   model_id       text NOT NULL,
-  model_type     text NOT NULL,
-  capabilities   jsonb NOT NULL DEFAULT '[]'::jsonb,
-  vram_mb        integer,
+  model_type     text NOT NULL CHECK (model_type IN ('chat', 'embedding', 'reranker', 'vl', 'tts', 'audio', 'image')),
+  capabilities   jsonb DEFAULT '[]'::jsonb,
+  vram_mb        integer DEFAULT 0,
   context_length integer,
   description    text,
-  metadata       jsonb NOT NULL DEFAULT '{}'::jsonb,
-  active         boolean NOT NULL DEFAULT true,
-  created_at     timestamptz NOT NULL DEFAULT now()
+  metadata       jsonb DEFAULT '{}'::jsonb,
+  active         boolean DEFAULT true,
+  created_at     timestamptz DEFAULT now(),
+  updated_at     timestamptz DEFAULT now(),
+  UNIQUE (provider_id, model_id)
 );
 
 CREATE TABLE IF NOT EXISTS pmoves_core.model_aliases (
@@ -57,36 +82,104 @@ CREATE TABLE IF NOT EXISTS pmoves_core.model_aliases (
   model_id   uuid NOT NULL REFERENCES pmoves_core.models (id) ON DELETE CASCADE,
   alias      text NOT NULL,
   context    text,
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz DEFAULT now(),
+  UNIQUE (model_id, context)
 );
 
 CREATE TABLE IF NOT EXISTS pmoves_core.service_model_mappings (
   id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   service_name      text NOT NULL,
   function_name     text NOT NULL,
+  model_id          uuid NOT NULL REFERENCES pmoves_core.models (id) ON DELETE CASCADE,
   variant_name      text NOT NULL,
-  model_id          uuid NOT NULL REFERENCES pmoves_core.models (id) ON DELETE RESTRICT,
-  priority          integer NOT NULL DEFAULT 1,
-  weight            numeric NOT NULL DEFAULT 1,
+  priority          integer DEFAULT 5,
+  weight            numeric(3,2) DEFAULT 1.0,
   fallback_model_id uuid REFERENCES pmoves_core.models (id) ON DELETE SET NULL,
-  created_at        timestamptz NOT NULL DEFAULT now()
+  created_at        timestamptz DEFAULT now(),
+  UNIQUE (service_name, function_name, variant_name)
 );
 
 CREATE TABLE IF NOT EXISTS pmoves_core.model_deployments (
   id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   model_id          uuid NOT NULL REFERENCES pmoves_core.models (id) ON DELETE CASCADE,
   node_id           text NOT NULL,
-  provider_type     text NOT NULL,
-  status            text NOT NULL DEFAULT 'loading',
+  provider_type     text CHECK (provider_type IN ('ollama', 'vllm', 'tts', 'custom')),
+  status            text CHECK (status IN ('loading', 'loaded', 'unloaded', 'error')),
   vram_allocated_mb integer,
   loaded_at         timestamptz,
   last_used_at      timestamptz,
   error_message     text,
-  created_at        timestamptz NOT NULL DEFAULT now()
+  created_at        timestamptz DEFAULT now()
 );
 
--- Columns added since the first shape. created_at is guarded too, in case a
--- legacy table lacks it; updated_at starts from created_at for old rows.
+-- Stricter keys: conflicting rows move to the archive -----------------------
+--
+-- First of all, so that an archived row is the row as the platform left it.
+ALTER TABLE pmoves_core.model_deployments ADD COLUMN IF NOT EXISTS created_at timestamptz DEFAULT now();
+ALTER TABLE pmoves_core.model_aliases ADD COLUMN IF NOT EXISTS created_at timestamptz DEFAULT now();
+--
+-- Deployments: one row per (model, node). The platform's upsert raced and
+-- could register one twice. The newest registration stays (latest
+-- created_at, then the greatest id); the others are archived.
+WITH ranked AS (
+  SELECT id, row_number() OVER (PARTITION BY model_id, node_id
+                                ORDER BY created_at DESC NULLS LAST, id DESC) AS rn
+    FROM pmoves_core.model_deployments
+), moved AS (
+  DELETE FROM pmoves_core.model_deployments d
+   USING ranked r
+   WHERE d.id = r.id AND r.rn > 1
+  RETURNING d.*
+)
+INSERT INTO pmoves_core.registry_upgrade_archive (table_name, row, reason)
+SELECT 'model_deployments', to_jsonb(moved),
+       'duplicate deployment of one model on one node; the newest registration stays'
+  FROM moved;
+
+-- Aliases: one alias name per context (NULL is one context). The platform's
+-- key is (model_id, context), so one name could point at two models. The
+-- alias of an active model of an active provider stays, then the oldest
+-- (earliest created_at, then the smallest id); the others are archived.
+WITH ranked AS (
+  SELECT a.id, row_number() OVER (PARTITION BY a.alias, a.context
+                                  ORDER BY coalesce(m.active AND p.active, false) DESC,
+                                           a.created_at ASC NULLS LAST, a.id ASC) AS rn
+    FROM pmoves_core.model_aliases a
+    LEFT JOIN pmoves_core.models m ON m.id = a.model_id
+    LEFT JOIN pmoves_core.model_providers p ON p.id = m.provider_id
+), moved AS (
+  DELETE FROM pmoves_core.model_aliases a
+   USING ranked r
+   WHERE a.id = r.id AND r.rn > 1
+  RETURNING a.*
+)
+INSERT INTO pmoves_core.registry_upgrade_archive (table_name, row, reason)
+SELECT 'model_aliases', to_jsonb(moved),
+       'alias name already used in this context by another model; the active, then oldest, alias stays'
+  FROM moved;
+
+-- The platform's own alias key, (model_id, context), which its seed upserts
+-- on: a table older than the platform's may break it (two aliases of one
+-- model in one context). The oldest stays, as above.
+WITH ranked AS (
+  SELECT id, row_number() OVER (PARTITION BY model_id, context
+                                ORDER BY created_at ASC NULLS LAST, id ASC) AS rn
+    FROM pmoves_core.model_aliases
+   WHERE context IS NOT NULL
+), moved AS (
+  DELETE FROM pmoves_core.model_aliases a
+   USING ranked r
+   WHERE a.id = r.id AND r.rn > 1
+  RETURNING a.*
+)
+INSERT INTO pmoves_core.registry_upgrade_archive (table_name, row, reason)
+SELECT 'model_aliases', to_jsonb(moved), 'second alias of one model in one context; the oldest stays'
+  FROM moved;
+
+-- Columns the registry adds -------------------------------------------------
+
+-- created_at is guarded too, for a database older than the platform's file;
+-- updated_at starts from created_at for rows that had none.
 DO $$
 DECLARE
   t text;
@@ -94,59 +187,74 @@ BEGIN
   FOREACH t IN ARRAY ARRAY['model_providers', 'models', 'model_aliases',
                            'service_model_mappings', 'model_deployments']
   LOOP
-    EXECUTE format('ALTER TABLE pmoves_core.%I ADD COLUMN IF NOT EXISTS created_at timestamptz NOT NULL DEFAULT now()', t);
+    EXECUTE format('ALTER TABLE pmoves_core.%I ADD COLUMN IF NOT EXISTS created_at timestamptz DEFAULT now()', t);
     IF NOT EXISTS (SELECT FROM information_schema.columns
                    WHERE table_schema = 'pmoves_core' AND table_name = t AND column_name = 'updated_at') THEN
       EXECUTE format('ALTER TABLE pmoves_core.%I ADD COLUMN updated_at timestamptz', t);
       EXECUTE format('UPDATE pmoves_core.%I SET updated_at = created_at', t);
-      EXECUTE format('ALTER TABLE pmoves_core.%I ALTER COLUMN updated_at SET DEFAULT now(), ALTER COLUMN updated_at SET NOT NULL', t);
     END IF;
   END LOOP;
 END $$;
 
 ALTER TABLE pmoves_core.service_model_mappings
-  ADD COLUMN IF NOT EXISTS params jsonb NOT NULL DEFAULT '{}'::jsonb;
+  ADD COLUMN IF NOT EXISTS params jsonb DEFAULT '{}'::jsonb;
 ALTER TABLE pmoves_core.model_deployments
   ADD COLUMN IF NOT EXISTS last_seen_at timestamptz;
 
--- Merge duplicate rows before the unique keys go on: the newest row (by
--- updated_at, then created_at, then id) survives and takes over what only
--- older duplicates knew (VRAM, load and use times, last error).
-WITH ranked AS (
-  SELECT id, model_id, node_id,
-         row_number() OVER w AS rn,
-         first_value(id) OVER w AS keeper,
-         max(vram_allocated_mb) FILTER (WHERE vram_allocated_mb IS NOT NULL) OVER g AS any_vram,
-         min(loaded_at) OVER g AS first_loaded,
-         max(last_used_at) OVER g AS last_used,
-         max(last_seen_at) OVER g AS last_seen
-  FROM pmoves_core.model_deployments
-  WINDOW w AS (PARTITION BY model_id, node_id ORDER BY updated_at DESC, created_at DESC, id DESC),
-         g AS (PARTITION BY model_id, node_id)
-), merged AS (
-  UPDATE pmoves_core.model_deployments d
-     SET vram_allocated_mb = coalesce(d.vram_allocated_mb, r.any_vram),
-         loaded_at         = coalesce(d.loaded_at, r.first_loaded),
-         last_used_at      = coalesce(d.last_used_at, r.last_used),
-         last_seen_at      = coalesce(d.last_seen_at, r.last_seen)
-    FROM ranked r
-   WHERE d.id = r.id AND r.rn = 1
-     AND EXISTS (SELECT FROM ranked o WHERE o.keeper = r.id AND o.rn > 1)
-  RETURNING d.id
-)
-DELETE FROM pmoves_core.model_deployments d
- USING ranked r
- WHERE d.id = r.id AND r.rn > 1;
+-- Weights: the platform's numeric(3,2) holds 0..9.99; the registry routes
+-- with weights up to 1000. Widening keeps every value. The views that read
+-- the column are set aside and come back unchanged.
+DO $$
+BEGIN
+  IF (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+       WHERE attrelid = 'pmoves_core.service_model_mappings'::regclass AND attname = 'weight') <> 'numeric' THEN
+    PERFORM pg_temp.registry_detach_views('pmoves_core.service_model_mappings'::regclass, 'weight');
+    ALTER TABLE pmoves_core.service_model_mappings ALTER COLUMN weight TYPE numeric;
+    PERFORM pg_temp.registry_restore_views();
+  END IF;
+END $$;
 
-DELETE FROM pmoves_core.model_aliases a
- USING pmoves_core.model_aliases b
- WHERE a.alias = b.alias AND a.context IS NOT DISTINCT FROM b.context
-   AND (a.updated_at, a.created_at, a.id) < (b.updated_at, b.created_at, b.id);
+-- Legal values where the platform allowed NULL ------------------------------
+--
+-- Deterministic, and the same meaning the platform's views gave them:
+-- a NULL active was not active there (they test active = true), so it is
+-- false; empty JSON and times take their defaults (updated_at takes
+-- created_at); a priority or weight takes the platform's default (5, 1.0);
+-- a deployment's provider_type comes from its model's provider (ollama,
+-- vllm, else custom) and a NULL status is 'unloaded' (it never counted as
+-- loaded).
+UPDATE pmoves_core.model_providers SET metadata = '{}' WHERE metadata IS NULL;
+UPDATE pmoves_core.model_providers SET active = false WHERE active IS NULL;
+UPDATE pmoves_core.models SET capabilities = '[]' WHERE capabilities IS NULL;
+UPDATE pmoves_core.models SET metadata = '{}' WHERE metadata IS NULL;
+UPDATE pmoves_core.models SET active = false WHERE active IS NULL;
+UPDATE pmoves_core.service_model_mappings SET priority = 5 WHERE priority IS NULL;
+UPDATE pmoves_core.service_model_mappings SET weight = 1.0 WHERE weight IS NULL;
+UPDATE pmoves_core.service_model_mappings SET params = '{}' WHERE params IS NULL;
+UPDATE pmoves_core.model_deployments d
+   SET provider_type = CASE p.type WHEN 'ollama' THEN 'ollama' WHEN 'vllm' THEN 'vllm' ELSE 'custom' END
+  FROM pmoves_core.models m JOIN pmoves_core.model_providers p ON p.id = m.provider_id
+ WHERE d.provider_type IS NULL AND m.id = d.model_id;
+UPDATE pmoves_core.model_deployments SET status = 'unloaded' WHERE status IS NULL;
 
--- Columns that are NOT NULL now: fill what a legacy row left empty from the
--- column's default, then tighten. A required reference that is missing in
--- old rows cannot be invented; the column then stays nullable and a warning
--- says how many rows need attention.
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['model_providers', 'models', 'model_aliases',
+                           'service_model_mappings', 'model_deployments']
+  LOOP
+    EXECUTE format('UPDATE pmoves_core.%I SET created_at = coalesce(updated_at, now()) WHERE created_at IS NULL', t);
+    EXECUTE format('UPDATE pmoves_core.%I SET updated_at = created_at WHERE updated_at IS NULL', t);
+    EXECUTE format('ALTER TABLE pmoves_core.%I
+                      ALTER COLUMN created_at SET DEFAULT now(), ALTER COLUMN created_at SET NOT NULL,
+                      ALTER COLUMN updated_at SET DEFAULT now(), ALTER COLUMN updated_at SET NOT NULL', t);
+  END LOOP;
+END $$;
+
+-- Columns that are required now. A reference that a legacy row lacks cannot
+-- be invented: that column stays nullable and a warning says how many rows
+-- need attention.
 DO $$
 DECLARE
   c record;
@@ -154,24 +262,20 @@ DECLARE
 BEGIN
   FOR c IN SELECT * FROM (VALUES
     ('model_providers', 'name'), ('model_providers', 'type'), ('model_providers', 'metadata'),
-    ('model_providers', 'active'), ('model_providers', 'created_at'),
+    ('model_providers', 'active'),
     ('models', 'provider_id'), ('models', 'name'), ('models', 'model_id'), ('models', 'model_type'),
-    ('models', 'capabilities'), ('models', 'metadata'), ('models', 'active'), ('models', 'created_at'),
-    ('model_aliases', 'model_id'), ('model_aliases', 'alias'), ('model_aliases', 'created_at'),
+    ('models', 'capabilities'), ('models', 'metadata'), ('models', 'active'),
+    ('model_aliases', 'model_id'), ('model_aliases', 'alias'),
     ('service_model_mappings', 'service_name'), ('service_model_mappings', 'function_name'),
     ('service_model_mappings', 'variant_name'), ('service_model_mappings', 'model_id'),
     ('service_model_mappings', 'priority'), ('service_model_mappings', 'weight'),
-    ('service_model_mappings', 'created_at'),
+    ('service_model_mappings', 'params'),
     ('model_deployments', 'model_id'), ('model_deployments', 'node_id'), ('model_deployments', 'provider_type'),
-    ('model_deployments', 'status'), ('model_deployments', 'created_at')
+    ('model_deployments', 'status')
   ) AS t(tbl, col)
   LOOP
     CONTINUE WHEN NOT EXISTS (SELECT FROM information_schema.columns
       WHERE table_schema = 'pmoves_core' AND table_name = c.tbl AND column_name = c.col AND is_nullable = 'YES');
-    IF EXISTS (SELECT FROM information_schema.columns WHERE table_schema = 'pmoves_core'
-               AND table_name = c.tbl AND column_name = c.col AND column_default IS NOT NULL) THEN
-      EXECUTE format('UPDATE pmoves_core.%I SET %I = DEFAULT WHERE %I IS NULL', c.tbl, c.col, c.col);
-    END IF;
     EXECUTE format('SELECT count(*) FROM pmoves_core.%I WHERE %I IS NULL', c.tbl, c.col) INTO missing;
     IF missing = 0 THEN
       EXECUTE format('ALTER TABLE pmoves_core.%I ALTER COLUMN %I SET NOT NULL', c.tbl, c.col);
@@ -181,71 +285,83 @@ BEGIN
   END LOOP;
 END $$;
 
--- Foreign keys with the delete behaviour the API relies on: a provider or a
--- model in use cannot vanish; aliases and deployments go with their model; a
--- deleted fallback model clears the fallback. Legacy keys with another
--- behaviour are replaced.
+-- Defaults, the platform's where it has one.
+ALTER TABLE pmoves_core.model_providers ALTER COLUMN metadata SET DEFAULT '{}'::jsonb, ALTER COLUMN active SET DEFAULT true;
+ALTER TABLE pmoves_core.models
+  ALTER COLUMN capabilities SET DEFAULT '[]'::jsonb, ALTER COLUMN metadata SET DEFAULT '{}'::jsonb,
+  ALTER COLUMN active SET DEFAULT true, ALTER COLUMN vram_mb SET DEFAULT 0;
+ALTER TABLE pmoves_core.service_model_mappings
+  ALTER COLUMN priority SET DEFAULT 5, ALTER COLUMN weight SET DEFAULT 1.0, ALTER COLUMN params SET DEFAULT '{}'::jsonb;
+ALTER TABLE pmoves_core.model_deployments ALTER COLUMN status SET DEFAULT 'loading';
+
+-- Unique keys, the platform's and the registry's, added when no key on the
+-- same columns exists (whatever its name).
+DO $$
+DECLARE
+  c record;
+BEGIN
+  FOR c IN SELECT * FROM (VALUES
+    ('model_providers', 'model_providers_name_key', ARRAY['name'], ''),
+    ('models', 'models_provider_id_model_id_key', ARRAY['provider_id', 'model_id'], ''),
+    ('model_aliases', 'model_aliases_model_id_context_key', ARRAY['model_id', 'context'], ''),
+    ('model_aliases', 'model_aliases_alias_context_key', ARRAY['alias', 'context'], 'NULLS NOT DISTINCT'),
+    ('service_model_mappings', 'service_model_mappings_service_name_function_name_variant_name_key',
+       ARRAY['service_name', 'function_name', 'variant_name'], ''),
+    ('model_deployments', 'model_deployments_model_id_node_id_key', ARRAY['model_id', 'node_id'], '')
+  ) AS t(tbl, name, cols, opts)
+  LOOP
+    CONTINUE WHEN EXISTS (
+      SELECT FROM pg_constraint con
+       WHERE con.contype = 'u' AND con.conrelid = format('pmoves_core.%I', c.tbl)::regclass
+         AND (SELECT array_agg(a.attname::text ORDER BY k.ord)
+                FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+                JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) = c.cols);
+    EXECUTE format('ALTER TABLE pmoves_core.%I ADD CONSTRAINT %I UNIQUE %s (%s)', c.tbl, c.name, c.opts,
+                   (SELECT string_agg(quote_ident(x), ', ') FROM unnest(c.cols) x));
+  END LOOP;
+END $$;
+
+-- Foreign keys --------------------------------------------------------------
+--
+-- The platform's delete rules stay as they are (providers cascade to models,
+-- models to aliases, mappings and deployments; a fallback is cleared). The
+-- registry's own rule, 409 while mappings use a model, lives in the API. A
+-- key is added only where a legacy table has none; a key an earlier build of
+-- the registry turned into RESTRICT (the platform never uses it) gets the
+-- platform's rule back.
 DO $$
 DECLARE
   c record;
   fk record;
 BEGIN
   FOR c IN SELECT * FROM (VALUES
-    ('models', 'provider_id', 'model_providers', 'r', 'RESTRICT'),
-    ('model_aliases', 'model_id', 'models', 'c', 'CASCADE'),
-    ('service_model_mappings', 'model_id', 'models', 'r', 'RESTRICT'),
-    ('service_model_mappings', 'fallback_model_id', 'models', 'n', 'SET NULL'),
-    ('model_deployments', 'model_id', 'models', 'c', 'CASCADE')
-  ) AS t(tbl, col, ref, code, action)
+    ('models', 'provider_id', 'model_providers', 'CASCADE'),
+    ('model_aliases', 'model_id', 'models', 'CASCADE'),
+    ('service_model_mappings', 'model_id', 'models', 'CASCADE'),
+    ('service_model_mappings', 'fallback_model_id', 'models', 'SET NULL'),
+    ('model_deployments', 'model_id', 'models', 'CASCADE')
+  ) AS t(tbl, col, ref, action)
   LOOP
-    FOR fk IN SELECT con.conname, con.confdeltype FROM pg_constraint con
+    FOR fk IN SELECT con.conname FROM pg_constraint con
                JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
               WHERE con.contype = 'f' AND con.conrelid = format('pmoves_core.%I', c.tbl)::regclass
-                AND a.attname = c.col AND cardinality(con.conkey) = 1
+                AND a.attname = c.col AND cardinality(con.conkey) = 1 AND con.confdeltype = 'r'
     LOOP
-      IF fk.confdeltype <> c.code OR fk.conname <> c.tbl || '_' || c.col || '_fkey' THEN
-        EXECUTE format('ALTER TABLE pmoves_core.%I DROP CONSTRAINT %I', c.tbl, fk.conname);
-      END IF;
+      EXECUTE format('ALTER TABLE pmoves_core.%I DROP CONSTRAINT %I', c.tbl, fk.conname);
     END LOOP;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = c.tbl || '_' || c.col || '_fkey'
-                   AND conrelid = format('pmoves_core.%I', c.tbl)::regclass) THEN
-      EXECUTE format('ALTER TABLE pmoves_core.%I ADD CONSTRAINT %I FOREIGN KEY (%I) REFERENCES pmoves_core.%I (id) ON DELETE %s',
-                     c.tbl, c.tbl || '_' || c.col || '_fkey', c.col, c.ref, c.action);
-    END IF;
+    CONTINUE WHEN EXISTS (
+      SELECT FROM pg_constraint con
+        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
+       WHERE con.contype = 'f' AND con.conrelid = format('pmoves_core.%I', c.tbl)::regclass
+         AND a.attname = c.col AND cardinality(con.conkey) = 1);
+    EXECUTE format('ALTER TABLE pmoves_core.%I ADD CONSTRAINT %I FOREIGN KEY (%I) REFERENCES pmoves_core.%I (id) ON DELETE %s',
+                   c.tbl, c.tbl || '_' || c.col || '_fkey', c.col, c.ref, c.action);
   END LOOP;
 END $$;
 
--- Unique keys, under one name each. A legacy key on the same columns under
--- another name is renamed rather than doubled.
-DO $$
-DECLARE
-  c record;
-  existing name;
-BEGIN
-  FOR c IN SELECT * FROM (VALUES
-    ('model_providers', 'model_providers_name_key', ARRAY['name'], ''),
-    ('models', 'models_provider_id_model_id_key', ARRAY['provider_id', 'model_id'], ''),
-    ('model_aliases', 'model_aliases_alias_context_key', ARRAY['alias', 'context'], 'NULLS NOT DISTINCT'),
-    ('service_model_mappings', 'service_model_mappings_key', ARRAY['service_name', 'function_name', 'variant_name'], ''),
-    ('model_deployments', 'model_deployments_model_id_node_id_key', ARRAY['model_id', 'node_id'], '')
-  ) AS t(tbl, name, cols, opts)
-  LOOP
-    SELECT con.conname INTO existing FROM pg_constraint con
-     WHERE con.contype = 'u' AND con.conrelid = format('pmoves_core.%I', c.tbl)::regclass
-       AND (SELECT array_agg(a.attname::text ORDER BY k.ord)
-              FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
-              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) = c.cols
-     LIMIT 1;
-    IF existing IS NULL THEN
-      EXECUTE format('ALTER TABLE pmoves_core.%I ADD CONSTRAINT %I UNIQUE %s (%s)', c.tbl, c.name, c.opts,
-                     (SELECT string_agg(quote_ident(x), ', ') FROM unnest(c.cols) x));
-    ELSIF existing <> c.name THEN
-      EXECUTE format('ALTER TABLE pmoves_core.%I RENAME CONSTRAINT %I TO %I', c.tbl, existing, c.name);
-    END IF;
-  END LOOP;
-END $$;
-
--- Constraints, added once by name.
+-- Checks, added once by name. A check that rows the platform allowed would
+-- break is added NOT VALID: it holds for every new or changed row, the old
+-- rows stay, and a warning names it.
 DO $$
 DECLARE
   c record;
@@ -274,23 +390,47 @@ BEGIN
        'CHECK (vram_allocated_mb IS NULL OR vram_allocated_mb >= 0)')
   ) AS t(tbl, name, def)
   LOOP
-    IF NOT EXISTS (SELECT FROM pg_constraint
-                   WHERE conname = c.name AND conrelid = format('pmoves_core.%I', c.tbl)::regclass) THEN
-      EXECUTE format('ALTER TABLE pmoves_core.%I ADD CONSTRAINT %I %s', c.tbl, c.name, c.def);
-    END IF;
+    CONTINUE WHEN EXISTS (SELECT FROM pg_constraint
+                          WHERE conname = c.name AND conrelid = format('pmoves_core.%I', c.tbl)::regclass);
+    EXECUTE format('ALTER TABLE pmoves_core.%I ADD CONSTRAINT %I %s NOT VALID', c.tbl, c.name, c.def);
+    BEGIN
+      EXECUTE format('ALTER TABLE pmoves_core.%I VALIDATE CONSTRAINT %I', c.tbl, c.name);
+    EXCEPTION WHEN check_violation THEN
+      RAISE WARNING 'pmoves_core.%: existing rows break %; it holds for new and changed rows only', c.tbl, c.name;
+    END;
   END LOOP;
 END $$;
 
--- Indexes for the foreign keys and the API's filters.
-CREATE INDEX IF NOT EXISTS models_provider_id_idx ON pmoves_core.models (provider_id);
-CREATE INDEX IF NOT EXISTS models_model_type_idx ON pmoves_core.models (model_type);
-CREATE INDEX IF NOT EXISTS model_aliases_model_id_idx ON pmoves_core.model_aliases (model_id);
-CREATE INDEX IF NOT EXISTS service_model_mappings_model_id_idx ON pmoves_core.service_model_mappings (model_id);
+-- Indexes: the platform's, and two the registry's reads and the fallback key
+-- need. Indexes an earlier build of the registry made under other names for
+-- the same purpose give way to these.
+DROP INDEX IF EXISTS pmoves_core.models_provider_id_idx;
+DROP INDEX IF EXISTS pmoves_core.models_model_type_idx;
+DROP INDEX IF EXISTS pmoves_core.model_aliases_model_id_idx;
+DROP INDEX IF EXISTS pmoves_core.service_model_mappings_model_id_idx;
+DROP INDEX IF EXISTS pmoves_core.model_deployments_node_id_idx;
+CREATE INDEX IF NOT EXISTS idx_models_provider ON pmoves_core.models (provider_id);
+CREATE INDEX IF NOT EXISTS idx_models_type_active ON pmoves_core.models (model_type, active);
+CREATE INDEX IF NOT EXISTS idx_models_active_type ON pmoves_core.models (active) WHERE active = true;
+CREATE INDEX IF NOT EXISTS idx_mappings_service ON pmoves_core.service_model_mappings (service_name, function_name);
+CREATE INDEX IF NOT EXISTS idx_mappings_model ON pmoves_core.service_model_mappings (model_id);
+CREATE INDEX IF NOT EXISTS idx_deployments_node_status ON pmoves_core.model_deployments (node_id, status);
+CREATE INDEX IF NOT EXISTS idx_deployments_model_status ON pmoves_core.model_deployments (model_id, status);
+CREATE INDEX IF NOT EXISTS idx_providers_active ON pmoves_core.model_providers (active) WHERE active = true;
 CREATE INDEX IF NOT EXISTS service_model_mappings_fallback_idx ON pmoves_core.service_model_mappings (fallback_model_id);
-CREATE INDEX IF NOT EXISTS model_deployments_node_id_idx ON pmoves_core.model_deployments (node_id);
 CREATE INDEX IF NOT EXISTS model_deployments_status_idx ON pmoves_core.model_deployments (status);
 
--- updated_at is kept by the database, whoever writes.
+-- updated_at is kept by the database, whoever writes. The platform's trigger
+-- function and its two triggers stay (created when missing); the registry's
+-- covers the three tables the platform left without one.
+CREATE OR REPLACE FUNCTION pmoves_core.update_updated_at_column() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.updated_at = now();
+  RETURN NEW;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION pmoves_core.set_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -302,11 +442,24 @@ DO $$
 DECLARE
   t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['model_providers', 'models', 'model_aliases',
-                           'service_model_mappings', 'model_deployments']
+  IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'update_providers_updated_at'
+                 AND tgrelid = 'pmoves_core.model_providers'::regclass) THEN
+    CREATE TRIGGER update_providers_updated_at BEFORE UPDATE ON pmoves_core.model_providers
+      FOR EACH ROW EXECUTE FUNCTION pmoves_core.update_updated_at_column();
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'update_models_updated_at'
+                 AND tgrelid = 'pmoves_core.models'::regclass) THEN
+    CREATE TRIGGER update_models_updated_at BEFORE UPDATE ON pmoves_core.models
+      FOR EACH ROW EXECUTE FUNCTION pmoves_core.update_updated_at_column();
+  END IF;
+  DROP TRIGGER IF EXISTS set_updated_at ON pmoves_core.model_providers;
+  DROP TRIGGER IF EXISTS set_updated_at ON pmoves_core.models;
+  FOREACH t IN ARRAY ARRAY['model_aliases', 'service_model_mappings', 'model_deployments']
   LOOP
-    EXECUTE format('DROP TRIGGER IF EXISTS set_updated_at ON pmoves_core.%I', t);
-    EXECUTE format('CREATE TRIGGER set_updated_at BEFORE UPDATE ON pmoves_core.%I
-                    FOR EACH ROW EXECUTE FUNCTION pmoves_core.set_updated_at()', t);
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'set_updated_at'
+                   AND tgrelid = format('pmoves_core.%I', t)::regclass) THEN
+      EXECUTE format('CREATE TRIGGER set_updated_at BEFORE UPDATE ON pmoves_core.%I
+                      FOR EACH ROW EXECUTE FUNCTION pmoves_core.set_updated_at()', t);
+    END IF;
   END LOOP;
 END $$;

@@ -13,15 +13,15 @@ import (
 )
 
 // ListDeployments lists deployments by node and model. Without statuses it
-// reads v_active_deployments (loading and loaded); with statuses, v_deployments
-// filtered to them. NodeID matches exactly.
+// lists the loading and loaded ones; with statuses, those. NodeID matches
+// exactly.
 func (c *Client) ListDeployments(ctx context.Context, f registry.DeploymentFilter) ([]registry.Deployment, int, error) {
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
-	rel := viewActiveDeployments
 	q := newQuery("*").order("node_id.asc,model_name.asc,model_id.asc")
-	if len(f.Statuses) > 0 {
-		rel = viewDeployments
+	if len(f.Statuses) == 0 {
+		q.in("status", activeDeploymentStatuses)
+	} else {
 		vals := make([]string, len(f.Statuses))
 		for i, s := range f.Statuses {
 			if !s.Valid() {
@@ -40,7 +40,7 @@ func (c *Client) ListDeployments(ctx context.Context, f registry.DeploymentFilte
 	if f.ModelID != "" {
 		q.eq("model_id", f.ModelID)
 	}
-	return listPage[registry.Deployment](ctx, c, rel, q, f.Page)
+	return listPage[registry.Deployment](ctx, c, viewDeployments, q, f.Page)
 }
 
 // deploymentProviders maps the runtime of a deployment to the provider type

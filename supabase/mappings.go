@@ -18,7 +18,7 @@ const mappingKey = "service_name,function_name,variant_name"
 // mappingOrder is routing order, made total by the unique key.
 const mappingOrder = "service_name.asc,function_name.asc,priority.asc,variant_name.asc"
 
-// ListMappings lists mappings from v_service_models in routing order
+// ListMappings lists mappings from v_mappings in routing order
 // (service, function, priority, variant), filtered by service, function and
 // model_id. The view holds only mappings whose model and provider are
 // active: a mapping to an inactive model is not routed and not listed, but
@@ -40,7 +40,7 @@ func (c *Client) ListMappings(ctx context.Context, f registry.MappingFilter) ([]
 	if f.ModelID != "" {
 		q.eq("model_id", f.ModelID)
 	}
-	return listPage[registry.Mapping](ctx, c, viewServiceModels, q, f.Page)
+	return listPage[registry.Mapping](ctx, c, viewMappings, q, f.Page)
 }
 
 // mappingRow is every writable column of service_model_mappings.
@@ -136,12 +136,12 @@ func (c *Client) PutMapping(ctx context.Context, in registry.MappingInput) (regi
 	return c.mappingView(ctx, m), resp.status == http.StatusCreated, nil
 }
 
-// mappingView re-reads a written mapping from v_service_models for its
+// mappingView re-reads a written mapping from v_mappings for its
 // model, provider and fallback details. A mapping whose model or provider is
 // inactive is not in the view and is returned without them (as is the table
 // row if the re-read fails: the write has succeeded).
 func (c *Client) mappingView(ctx context.Context, m registry.Mapping) registry.Mapping {
-	if v, err := getOne[registry.Mapping](ctx, c, viewServiceModels, m.ID); err == nil {
+	if v, err := getOne[registry.Mapping](ctx, c, viewMappings, m.ID); err == nil {
 		return v
 	}
 	return m

@@ -13,10 +13,9 @@ import (
 	"github.com/pmoves/model-registry/registry"
 )
 
-// ListModels lists models by name. With f.Active nil it reads
-// v_active_models (active models of active providers); with Active true the
-// same set from v_models (active=true and provider_active=true); with Active
-// false the inactive models, whatever their provider. Provider matches the
+// ListModels lists models by name. With f.Active nil or true it lists the
+// active models of active providers; with Active false the inactive models,
+// whatever their provider. Provider matches the
 // provider's name or type; Q is a case-insensitive substring of name,
 // model_id or description.
 func (c *Client) ListModels(ctx context.Context, f registry.ModelFilter) ([]registry.Model, int, error) {
@@ -28,14 +27,12 @@ func (c *Client) ListModels(ctx context.Context, f registry.ModelFilter) ([]regi
 
 // modelsQuery is the relation and query of ListModels.
 func modelsQuery(f registry.ModelFilter) (string, *query) {
-	rel := viewActiveModels
+	rel := viewModels
 	q := newQuery("*").order("name.asc,provider_name.asc,id.asc")
-	if f.Active != nil {
-		rel = viewModels
-		q.eq("active", strconv.FormatBool(*f.Active))
-		if *f.Active {
-			q.eq("provider_active", "true")
-		}
+	active := f.Active == nil || *f.Active
+	q.eq("active", strconv.FormatBool(active))
+	if active {
+		q.eq("provider_active", "true")
 	}
 	if f.ModelType != "" {
 		q.eq("model_type", string(f.ModelType))

@@ -14,6 +14,8 @@ import (
 )
 
 // Tables and views of sql/0001_core.sql and sql/0002_views_and_access.sql.
+// The registry reads its own views; v_active_models, v_service_models and
+// v_active_deployments keep the platform's shape for the platform's callers.
 const (
 	tableProviders   = "model_providers"
 	tableModels      = "models"
@@ -21,12 +23,14 @@ const (
 	tableMappings    = "service_model_mappings"
 	tableDeployments = "model_deployments"
 
-	viewModels            = "v_models"
-	viewActiveModels      = "v_active_models"
-	viewServiceModels     = "v_service_models"
-	viewDeployments       = "v_deployments"
-	viewActiveDeployments = "v_active_deployments"
+	viewModels      = "v_models"      // every model with its provider and alias names
+	viewMappings    = "v_mappings"    // mappings of active models, in routing order
+	viewDeployments = "v_deployments" // every deployment with its model
 )
+
+// activeDeploymentStatuses are the statuses a deployment list shows when
+// none is asked for.
+var activeDeploymentStatuses = []string{"loading", "loaded"}
 
 // maxRows is the page size of internal paging: Supabase's PostgREST caps
 // every read at 1,000 rows (PGRST_DB_MAX_ROWS). Reads never trust a single
