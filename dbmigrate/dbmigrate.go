@@ -7,7 +7,8 @@
 //
 // A migration file is NNNN_name.sql. helpers.sql holds functions the
 // migrations call; it is created in pg_temp on the run's connection, so it
-// never lands in the database. seed.sql is the optional seed catalogue,
+// never lands in the database (it runs at every run, so it must be
+// re-runnable: CREATE OR REPLACE). seed.sql is the optional seed catalogue,
 // applied (idempotently) after the migrations when asked.
 package dbmigrate
 

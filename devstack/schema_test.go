@@ -486,3 +486,72 @@ func setDiff(want, got []string) []string {
 	}
 	return out
 }
+
+// olderActiveDeployments is v_active_deployments as an earlier build of the
+// registry defined it (one row per deployment, other columns), with a view
+// of someone else's that reads it.
+const olderActiveDeployments = `
+DROP VIEW pmoves_core.v_active_deployments;
+CREATE VIEW pmoves_core.v_active_deployments AS
+  SELECT * FROM pmoves_core.v_deployments WHERE status IN ('loading', 'loaded');
+CREATE VIEW public.node_status AS SELECT node_id, status FROM pmoves_core.v_active_deployments;
+GRANT SELECT ON public.node_status TO anon;
+COMMENT ON VIEW public.node_status IS 'what each node runs';
+DELETE FROM pmoves_core.registry_schema_migrations WHERE version = '0002_views_and_access.sql';
+`
+
+// TestReplacingAViewKeepsItsReaders: when a registry view must change shape
+// (CREATE OR REPLACE cannot), the views that read it are saved, and created
+// again after it with their grants and comments.
+func TestReplacingAViewKeepsItsReaders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := dbtest.Connect(t, dbtest.New(t, dbtest.TemplateSeeded))
+	if _, err := conn.Exec(ctx, olderActiveDeployments); err != nil {
+		t.Fatal(err)
+	}
+	if err := devstack.Migrate(ctx, conn, dbtest.SQLDir()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	var cols, reader string
+	if err := conn.QueryRow(ctx, `SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+		WHERE attrelid = 'pmoves_core.v_active_deployments'::regclass AND attnum > 0`).Scan(&cols); err != nil {
+		t.Fatal(err)
+	}
+	if cols != "node_id,provider_type,status,vram_allocated_mb,loaded_at,last_used_at,models" {
+		t.Errorf("v_active_deployments columns = %s, want the platform's", cols)
+	}
+	if err := conn.QueryRow(ctx, `SELECT relacl::text || ' ' || obj_description(oid, 'pg_class') FROM pg_class
+		WHERE oid = 'public.node_status'::regclass`).Scan(&reader); err != nil {
+		t.Fatalf("the reading view is gone: %v", err)
+	}
+	if !strings.Contains(reader, "anon=r/") || !strings.HasSuffix(reader, "what each node runs") {
+		t.Errorf("public.node_status came back as %s, want its grant to anon and its comment", reader)
+	}
+}
+
+// TestAViewThatCannotComeBackStopsTheMigration: a reader of a registry view
+// that uses a column the new shape lacks cannot be created again; the
+// migration fails and leaves everything as it was.
+func TestAViewThatCannotComeBackStopsTheMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := dbtest.Connect(t, dbtest.New(t, dbtest.TemplateEmpty))
+	if _, err := conn.Exec(ctx, olderActiveDeployments+`
+CREATE VIEW public.node_models AS SELECT node_id, model_name FROM pmoves_core.v_active_deployments;`); err != nil {
+		t.Fatal(err)
+	}
+	err := devstack.Migrate(ctx, conn, dbtest.SQLDir())
+	if err == nil || !strings.Contains(err.Error(), "0002_views_and_access.sql") || !strings.Contains(err.Error(), "model_name") {
+		t.Fatalf("migrate = %v, want it to fail naming the file and the missing column", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_attribute WHERE attname = 'model_name'
+		AND attrelid IN ('public.node_models'::regclass, 'pmoves_core.v_active_deployments'::regclass)`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("after the failed migration: %d views with model_name (%v), want both as they were", n, err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pmoves_core.registry_schema_migrations
+		WHERE version = '0002_views_and_access.sql'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the failed migration is recorded (%d, %v)", n, err)
+	}
+}

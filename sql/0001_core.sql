@@ -294,6 +294,16 @@ ALTER TABLE pmoves_core.service_model_mappings
   ALTER COLUMN priority SET DEFAULT 5, ALTER COLUMN weight SET DEFAULT 1.0, ALTER COLUMN params SET DEFAULT '{}'::jsonb;
 ALTER TABLE pmoves_core.model_deployments ALTER COLUMN status SET DEFAULT 'loading';
 
+-- An earlier build of the registry named the mapping key differently.
+DO $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_constraint WHERE conname = 'service_model_mappings_key'
+             AND conrelid = 'pmoves_core.service_model_mappings'::regclass) THEN
+    ALTER TABLE pmoves_core.service_model_mappings
+      RENAME CONSTRAINT service_model_mappings_key TO service_model_mappings_service_name_function_name_variant_n_key;
+  END IF;
+END $$;
+
 -- Unique keys, the platform's and the registry's, added when no key on the
 -- same columns exists (whatever its name).
 DO $$
@@ -305,7 +315,7 @@ BEGIN
     ('models', 'models_provider_id_model_id_key', ARRAY['provider_id', 'model_id'], ''),
     ('model_aliases', 'model_aliases_model_id_context_key', ARRAY['model_id', 'context'], ''),
     ('model_aliases', 'model_aliases_alias_context_key', ARRAY['alias', 'context'], 'NULLS NOT DISTINCT'),
-    ('service_model_mappings', 'service_model_mappings_service_name_function_name_variant_name_key',
+    ('service_model_mappings', 'service_model_mappings_service_name_function_name_variant_n_key',
        ARRAY['service_name', 'function_name', 'variant_name'], ''),
     ('model_deployments', 'model_deployments_model_id_node_id_key', ARRAY['model_id', 'node_id'], '')
   ) AS t(tbl, name, cols, opts)

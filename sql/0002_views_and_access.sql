@@ -149,11 +149,15 @@ GRANT SELECT, INSERT, UPDATE, DELETE
    ON pmoves_core.model_providers, pmoves_core.models, pmoves_core.model_aliases,
       pmoves_core.service_model_mappings, pmoves_core.model_deployments
    TO service_role;
+REVOKE TRUNCATE, REFERENCES, TRIGGER
+    ON pmoves_core.model_providers, pmoves_core.models, pmoves_core.model_aliases,
+       pmoves_core.service_model_mappings, pmoves_core.model_deployments
+  FROM service_role;
 
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
     ON pmoves_core.v_models, pmoves_core.v_mappings, pmoves_core.v_deployments,
        pmoves_core.v_active_models, pmoves_core.v_service_models, pmoves_core.v_active_deployments
-  FROM anon, authenticated;
+  FROM anon, authenticated, service_role;
 GRANT SELECT
    ON pmoves_core.v_models, pmoves_core.v_mappings, pmoves_core.v_deployments,
       pmoves_core.v_active_models, pmoves_core.v_service_models, pmoves_core.v_active_deployments
