@@ -138,8 +138,9 @@ func lines(t *testing.T, conn *pgx.Conn, sql string, args ...any) []string {
 
 // foreignObjects describes, from the catalog, what the registry must leave
 // as it is: grants, definitions, options, owners, comments and column types
-// of every relation it does not own; policies and triggers on them; and
-// every foreign key of the database with its delete rule. Column types are
+// of every relation it does not own; policies and triggers on them; every
+// function but the registry's; and every foreign key of the database with
+// its delete rule. Column types are
 // compared without their modifier: a view that reads
 // service_model_mappings.weight sees numeric where it saw numeric(3,2), the
 // one change the registry makes on purpose (README).
@@ -177,6 +178,13 @@ SELECT 'trigger ' || pg_get_triggerdef(tg.oid) FROM pg_trigger tg
  WHERE NOT tg.tgisinternal AND tg.tgrelid IN (SELECT oid FROM foreign_rel)
 UNION ALL
 SELECT 'fk ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f'
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure || ' ' || md5(pg_get_functiondef(p.oid)) || ' owner=' || pg_get_userbyid(p.proowner)
+       || ' acl=' || coalesce(p.proacl::text, '')
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_temp%'
+   AND p.prokind IN ('f', 'p') AND p.oid::regprocedure::text NOT IN
+       ('pmoves_core.set_updated_at()', 'pmoves_core.keep_last_seen_at()')
 ORDER BY 1`, registryRelations)
 }
 

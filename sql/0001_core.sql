@@ -431,15 +431,21 @@ CREATE INDEX IF NOT EXISTS service_model_mappings_fallback_idx ON pmoves_core.se
 CREATE INDEX IF NOT EXISTS model_deployments_status_idx ON pmoves_core.model_deployments (status);
 
 -- updated_at is kept by the database, whoever writes. The platform's trigger
--- function and its two triggers stay (created when missing); the registry's
+-- function (other tables of the platform use it too) and its two triggers
+-- stay as they are, and are created only when missing; the registry's
 -- covers the three tables the platform left without one.
-CREATE OR REPLACE FUNCTION pmoves_core.update_updated_at_column() RETURNS trigger
-LANGUAGE plpgsql AS $$
+DO $$
 BEGIN
-  NEW.updated_at = now();
-  RETURN NEW;
-END;
-$$;
+  IF to_regprocedure('pmoves_core.update_updated_at_column()') IS NULL THEN
+    CREATE FUNCTION pmoves_core.update_updated_at_column() RETURNS trigger
+    LANGUAGE plpgsql AS $f$
+    BEGIN
+      NEW.updated_at = now();
+      RETURN NEW;
+    END;
+    $f$;
+  END IF;
+END $$;
 
 CREATE OR REPLACE FUNCTION pmoves_core.set_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
