@@ -24,7 +24,7 @@ type Config struct {
 	NATSURL          string        `env:"NATS_URL"`
 	NATSStream       string        `env:"NATS_STREAM" envDefault:"MESH_GPU"`
 	NATSDurable      string        `env:"NATS_DURABLE" envDefault:"model-registry"`
-	NATSDefaultNode  string        `env:"NATS_DEFAULT_NODE"`
+	NATSDefaultNode  string        `env:"NATS_DEFAULT_NODE" envDefault:"gpu-orchestrator"`
 	APIKey           string        `env:"MODEL_REGISTRY_API_KEY"`
 	RequireAuthReads bool          `env:"MODEL_REGISTRY_REQUIRE_AUTH_READS" envDefault:"false"`
 	LogLevel         string        `env:"LOG_LEVEL" envDefault:"info"`

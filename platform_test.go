@@ -459,7 +459,7 @@ func servePlatform(t *testing.T, url string, conn *pgx.Conn) {
 	var routes []struct {
 		Function string `json:"function_name"`
 		Variant  string `json:"variant_name"`
-		Model    string `json:"provider_model_id"`
+		Model    string `json:"model_id"`
 	}
 	if err := json.Unmarshal(getOK(t, base+"/api/services/agent_zero/models"), &routes); err != nil {
 		t.Fatal(err)

@@ -156,7 +156,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "v_models") {
+		if strings.Contains(r.URL.Path, "v_active_models") {
 			time.Sleep(700 * time.Millisecond)
 		}
 		proxy.ServeHTTP(w, r)

@@ -13,9 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/pmoves/model-registry/devstack/dbtest"
-	"gopkg.in/yaml.v3"
 )
 
 // dockerBuild reads the go build line of the Dockerfile's build stage.
@@ -122,85 +120,4 @@ func TestImageBinary(t *testing.T) {
 		t.Error("healthcheck passed with no registry")
 	}
 	_ = context.Background
-}
-
-type composeFile struct {
-	Services map[string]struct {
-		Profiles    []string          `yaml:"profiles"`
-		Environment map[string]string `yaml:"environment"`
-		Ports       []string          `yaml:"ports"`
-		Healthcheck struct {
-			Test []string `yaml:"test"`
-		} `yaml:"healthcheck"`
-		Restart   string                    `yaml:"restart"`
-		DependsOn map[string]map[string]any `yaml:"depends_on"`
-		Deploy    struct {
-			Resources struct {
-				Limits map[string]string `yaml:"limits"`
-			} `yaml:"resources"`
-		} `yaml:"deploy"`
-	} `yaml:"services"`
-}
-
-// TestComposeFile checks that the compose services pass every variable the
-// service reads, and the profile, port, healthcheck and dependencies.
-func TestComposeFile(t *testing.T) {
-	raw, err := os.ReadFile("compose/docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c composeFile
-	if err := yaml.Unmarshal(raw, &c); err != nil {
-		t.Fatalf("compose file: %v", err)
-	}
-	params, err := env.GetFieldParams(&Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Tuning knobs with safe defaults need not be passed.
-	optional := map[string]bool{"MODEL_REGISTRY_UPSTREAM_TIMEOUT": true, "MODEL_REGISTRY_SHUTDOWN_TIMEOUT": true,
-		"MODEL_REGISTRY_CONFIG_TTL": true, "MODEL_REGISTRY_READ_CACHE_TTL": true,
-		"SUPABASE_SERVICE_ROLE_KEY": true}
-	for _, name := range []string{"model-registry", "model-registry-standalone"} {
-		svc, ok := c.Services[name]
-		if !ok {
-			t.Fatalf("no service %s", name)
-		}
-		for _, p := range params {
-			if _, ok := svc.Environment[p.Key]; !ok && !optional[p.Key] {
-				t.Errorf("%s: %s is not passed to the container", name, p.Key)
-			}
-		}
-		if svc.Environment["MODEL_REGISTRY_PORT"] != "8110" || svc.Environment["DOCKED_MODE"] != "true" {
-			t.Errorf("%s: port %q, docked %q", name, svc.Environment["MODEL_REGISTRY_PORT"], svc.Environment["DOCKED_MODE"])
-		}
-		if len(svc.Ports) == 0 || !strings.HasSuffix(svc.Ports[0], ":8110") {
-			t.Errorf("%s: ports %v", name, svc.Ports)
-		}
-		if strings.Join(svc.Healthcheck.Test, " ") != "CMD /usr/local/bin/model-registry healthcheck" {
-			t.Errorf("%s: healthcheck %v", name, svc.Healthcheck.Test)
-		}
-		if svc.Restart == "" || svc.Deploy.Resources.Limits["memory"] == "" {
-			t.Errorf("%s: restart %q, limits %v", name, svc.Restart, svc.Deploy.Resources.Limits)
-		}
-	}
-	reg := c.Services["model-registry"]
-	if len(reg.Profiles) != 1 || reg.Profiles[0] != "orchestration" {
-		t.Errorf("model-registry profiles = %v, want [orchestration]", reg.Profiles)
-	}
-	if nats := reg.DependsOn["nats"]; nats["condition"] != "service_healthy" || nats["required"] != false {
-		t.Errorf("model-registry depends on nats: %v, want healthy and not required", nats)
-	}
-	for _, name := range []string{"postgres", "postgrest", "nats", "migrate"} {
-		if svc, ok := c.Services[name]; !ok || len(svc.Profiles) == 0 || svc.Profiles[0] != "standalone" {
-			t.Errorf("standalone profile lacks %s", name)
-		}
-	}
-	// The Dockerfile copies what the compose file runs.
-	docker, _ := os.ReadFile("Dockerfile")
-	for _, want := range []string{"EXPOSE 8110", "USER nonroot", `HEALTHCHECK`, `"healthcheck"`, "CGO_ENABLED=0"} {
-		if !strings.Contains(string(docker), want) {
-			t.Errorf("Dockerfile lacks %s", want)
-		}
-	}
 }

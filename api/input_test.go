@@ -3,6 +3,7 @@ package api_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pmoves/model-registry/api"
 	"github.com/pmoves/model-registry/devstack/dbtest"
@@ -80,7 +81,10 @@ func TestBadInputIsAClearClientError(t *testing.T) {
 		{"GET", "/api/models?provider=%22%29%2C%28", nil, 200, ""},
 		{"GET", "/api/deployments?node_id=a.b,c(d)", nil, 200, ""},
 		{"DELETE", "/api/models/00000000-0000-0000-0000-000000000000?cascade=maybe", nil, 400, "cascade"},
-		{"POST", "/api/deployments/register", `{"model_id":"qwen3:8b","node_id":"n","provider_type":"ollama"}`, 400, "model_id"},
+		{"POST", "/api/deployments/register", `{"model_id":"qwen3:8b","node_id":"n","provider_type":"ollama"}`, 409, ""},
+		{"POST", "/api/deployments", `{"model_id":" qwen3:8b","node_id":"n","provider_type":"ollama"}`, 400, "model_id"},
+		{"POST", "/api/deployments", `{"model_id":"qwen3:8b","node_id":"n","provider_type":"docker"}`, 400, "provider_type"},
+		{"GET", "/api/services/agent-zero/models?fn=x", nil, 400, "fn"},
 		{"PUT", "/api/deployments/00000000-0000-0000-0000-000000000000/status", `{"status":"gone"}`, 400, "status"},
 		{"GET", "/api/nowhere", nil, 404, ""},
 		{"PATCH", "/api/mappings", `{}`, 405, ""},
@@ -110,11 +114,14 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	s := newStack(t, dbtest.TemplateSeeded)
 	var h struct {
 		Status       string            `json:"status"`
+		Timestamp    time.Time         `json:"timestamp"`
+		Services     map[string]string `json:"services"`
 		Dependencies map[string]string `json:"dependencies"`
 	}
 	s.do("GET", "/healthz", nil).must(t, 200, &h)
-	if h.Status != "ok" || h.Dependencies["postgrest"] != "ok" {
-		t.Errorf("healthz = %+v", h)
+	if h.Status != "healthy" || h.Services["postgrest"] != "ok" || h.Dependencies["postgrest"] != "ok" ||
+		time.Since(h.Timestamp) > time.Minute {
+		t.Errorf("healthz = %+v, want the platform's healthy answer", h)
 	}
 	s.do("GET", "/readyz", nil).must(t, 200, nil)
 	s.do("GET", "/api/models", nil).must(t, 200, nil)

@@ -43,17 +43,23 @@ func (s *Server) listServiceMappings(c echo.Context) error {
 }
 
 // serviceModels answers the models a service should use, best first, as a
-// bare array: the contract of the service this registry replaces.
+// bare array of v_service_models rows (model_id is the provider's own id):
+// the contract of the service this registry replaces. function narrows it to
+// one function.
 func (s *Server) serviceModels(c echo.Context) error {
 	service, err := pathName(c, "service")
 	if err != nil {
 		return err
 	}
-	if err := newQuery(c).err(); err != nil {
+	q := newQuery(c, "function")
+	function := q.str("function")
+	if len(function) > 4*registry.MaxNameLen {
+		q.errs["function"] = "must be at most 200 characters"
+	}
+	if err := q.err(); err != nil {
 		return err
 	}
-	items, _, err := s.store.ListMappings(c.Request().Context(),
-		registry.MappingFilter{Service: service, Page: registry.Page{Limit: registry.MaxLimit}})
+	items, err := s.store.ServiceModels(c.Request().Context(), service, function)
 	if err != nil {
 		return err
 	}
@@ -71,7 +77,7 @@ func (s *Server) serviceModels(c echo.Context) error {
 		return a.VariantName < b.VariantName
 	})
 	if items == nil {
-		items = []registry.Mapping{}
+		items = []registry.ServiceModel{}
 	}
 	return c.JSON(http.StatusOK, items)
 }

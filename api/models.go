@@ -20,6 +20,9 @@ func (s *Server) listModels(c echo.Context) error {
 		Q:         strings.TrimSpace(q.str("q")),
 		Page:      q.page(),
 	}
+	// Without limit, every matching model: the platform's callers read the
+	// whole catalogue in one request.
+	f.Page.All = q.str("limit") == ""
 	if f.ModelType != "" && !f.ModelType.Valid() {
 		q.errs["model_type"] = "must be one of chat, embedding, reranker, vl, tts, audio, image"
 	}

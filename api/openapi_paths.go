@@ -61,8 +61,10 @@ func docTags() []docTag {
 
 func endpoints() []endpoint {
 	return append([]endpoint{
+		{method: http.MethodGet, path: "/", access: accessPublic, id: "index", tag: "health", summary: "The service, its version and its routes",
+			ok: okJSON("200", "The index.", schemaRef("Index")), offline: true},
 		{method: http.MethodGet, path: "/healthz", access: accessPublic, id: "healthz", tag: "health", summary: "Liveness",
-			desc: "200 while the process serves, naming the state of each dependency (PostgREST is pinged).",
+			desc: `200 {"status":"healthy"} while the process serves, naming the state of each dependency (PostgREST is pinged).`,
 			ok:   okJSON("200", "Serving.", schemaRef("Health")), offline: true},
 		{method: http.MethodGet, path: "/readyz", access: accessPublic, id: "readyz", tag: "health", summary: "Readiness",
 			desc: "503 while PostgREST is unreachable.", ok: okJSON("200", "Ready.", schemaRef("Ready"))},
@@ -96,13 +98,15 @@ func endpoints() []endpoint {
 			query: []parameter{cascadeParam()}, ok: noContent(), errs: []int{404, 409}},
 
 		{method: http.MethodGet, path: "/api/models", access: accessRead, id: "listModels", tag: "models", summary: "List models",
-			desc: "Without active: the active models of active providers.",
-			query: append([]parameter{
+			desc: "Without active: the active models of active providers. Without limit: every matching model (count equals the items); with limit, one page.",
+			query: []parameter{
 				queryParam("model_type", "Only models of this type.", enumSchema(registry.ModelTypes, "")),
 				queryParam("provider", "Only models of the provider with this name, or of providers of this type.", strSchema("")),
 				queryParam("active", "true: active models of active providers; false: inactive models, whatever their provider.", boolSchema("")),
 				queryParam("q", "Case-insensitive substring of the name, model_id or description.", textSchema("", registry.MaxNameLen)),
-			}, pageParams()...),
+				queryParam("limit", "Page size; absent: every matching model.", intSchema("", 1, registry.MaxLimit)),
+				queryParam("offset", "Rows to skip.", withDefault(intSchema("", 0, 0), 0)),
+			},
 			ok: okJSON("200", "Models by name, then provider name.", schemaRef("ModelList"))},
 		{method: http.MethodPost, path: "/api/models", access: accessWrite, id: "createModel", tag: "models", summary: "Create a model",
 			body: jsonBody("ModelInput"), ok: okJSON("201", "Created.", schemaRef("Model")), errs: []int{409}},

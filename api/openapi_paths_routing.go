@@ -28,8 +28,9 @@ func routingEndpoints() []endpoint {
 		{method: http.MethodDelete, path: "/api/mappings/{service}/{function}/{variant}", access: accessWrite, id: "deleteMapping", tag: "mappings", summary: "Delete a mapping",
 			ok: noContent(), errs: []int{404}},
 		{method: http.MethodGet, path: "/api/services/{service}/models", access: accessRead, id: "serviceModels", tag: "mappings", summary: "The models a service should use, best first",
-			desc: "A bare array (the contract of the registry this one replaces), not a list envelope: the service's mappings by priority (ascending), weight (descending), function and variant; at most 1000.",
-			ok:   okJSON("200", "The mappings, best first.", arrayOf(schemaRef("Mapping"), ""))},
+			desc:  "A bare array of v_service_models rows (the contract of the registry this one replaces), not a list envelope: the service's routes to active models of active providers by priority (ascending), weight (descending), function and variant. model_id is the provider's own id.",
+			query: []parameter{queryParam("function", "Only routes of this function.", strSchema(""))},
+			ok:    okJSON("200", "The routes, best first.", arrayOf(schemaRef("ServiceModel"), ""))},
 
 		{method: http.MethodGet, path: "/api/aliases", access: accessRead, id: "listAliases", tag: "aliases", summary: "List aliases",
 			query: append([]parameter{
@@ -54,7 +55,14 @@ func routingEndpoints() []endpoint {
 			}, pageParams()...),
 			ok: okJSON("200", "Deployments by node, then model name.", schemaRef("DeploymentList"))},
 		{method: http.MethodPost, path: "/api/deployments/register", access: accessWrite, id: "registerDeployment", tag: "deployments", summary: "Register a deployment",
-			desc: "Idempotent on (model, node): registering again updates the one row. 404 when the model is unknown; 409 when provider_model_id names models of several providers.",
+			desc: "Idempotent on (model, node): registering again updates the one row. 404 when the model is unknown; 409 naming the candidates when a provider's model id names models of several providers.",
+			body: jsonBody("DeploymentRegistration"),
+			ok: map[string]*response{
+				"200": jsonResp("Updated.", schemaRef("Deployment")),
+				"201": jsonResp("Created.", schemaRef("Deployment")),
+			}, errs: []int{404, 409}},
+		{method: http.MethodPost, path: "/api/deployments", access: accessWrite, id: "postDeployment", tag: "deployments", summary: "Register a deployment (the original service's route)",
+			desc: "The same upsert as /api/deployments/register, with the same body.",
 			body: jsonBody("DeploymentRegistration"),
 			ok: map[string]*response{
 				"200": jsonResp("Updated.", schemaRef("Deployment")),

@@ -25,27 +25,64 @@ func providerSchema() *schema {
 }
 
 func modelSchema() *schema {
-	return openObject("A model offered by a provider, with its provider's fields and aliases when read through a view.", map[string]*schema{
-		"id":                uuidStr(""),
-		"provider_id":       uuidStr(""),
-		"name":              strSchema("The registry's name of the model."),
-		"model_id":          strSchema("The provider's own id of the model."),
-		"model_type":        enumSchema(registry.ModelTypes, ""),
-		"capabilities":      arrayOf(&schema{Type: "string"}, ""),
-		"vram_mb":           nullable(intSchema("MiB.", 0, 0)),
-		"context_length":    nullable(intSchema("Tokens.", 0, 0)),
-		"description":       nullable(strSchema("")),
-		"metadata":          freeObject("Free-form."),
-		"active":            boolSchema("The model's own flag (lists by default show active models of active providers)."),
-		"created_at":        timeSchema(""),
-		"updated_at":        timeSchema(""),
-		"provider_name":     strSchema(""),
-		"provider_type":     enumSchema(registry.ProviderTypes, ""),
-		"provider_api_base": strSchema(""),
-		"provider_active":   boolSchema(""),
-		"aliases":           arrayOf(&schema{Type: "string"}, "The model's aliases."),
-	}, "id", "provider_id", "name", "model_id", "model_type", "capabilities", "vram_mb", "context_length",
-		"description", "metadata", "active", "created_at", "updated_at")
+	return openObject("A model offered by a provider, as the platform's v_active_models shows it: model_id is the provider's own id, id the registry's UUID.", map[string]*schema{
+		"id":              uuidStr("The registry's id of the model."),
+		"name":            strSchema("The registry's name of the model."),
+		"model_id":        strSchema(`The provider's own id of the model, e.g. "qwen3:8b".`),
+		"model_type":      enumSchema(registry.ModelTypes, ""),
+		"capabilities":    arrayOf(&schema{Type: "string"}, ""),
+		"vram_mb":         nullable(intSchema("MiB.", 0, 0)),
+		"context_length":  nullable(intSchema("Tokens.", 0, 0)),
+		"description":     nullable(strSchema("")),
+		"provider_id":     uuidStr(""),
+		"provider_name":   strSchema(""),
+		"provider_type":   enumSchema(registry.ProviderTypes, ""),
+		"api_base":        nullable(strSchema("The provider's base URL.")),
+		"api_key_env_var": nullable(strSchema("The environment variable holding the provider's API key.")),
+		"aliases":         arrayOf(aliasRefSchema(), "The model's aliases; [] when none."),
+		"metadata":        freeObject("Free-form."),
+		"active":          boolSchema("The model's own flag (lists by default show active models of active providers)."),
+		"created_at":      timeSchema(""),
+		"updated_at":      timeSchema(""),
+		"provider_active": boolSchema("Present on single models and inactive lists."),
+	}, "id", "name", "model_id", "model_type", "capabilities", "vram_mb", "context_length",
+		"description", "provider_id", "api_base", "api_key_env_var", "aliases", "metadata", "active", "created_at", "updated_at")
+}
+
+func aliasRefSchema() *schema {
+	return openObject("One alias of a model.", map[string]*schema{
+		"alias":   strSchema(""),
+		"context": nullable(strSchema("Null: no context.")),
+	}, "alias", "context")
+}
+
+func serviceModelSchema() *schema {
+	return openObject("A route of a service as the platform's v_service_models shows it: model_id and fallback_model_id are the providers' own ids; the registry's ids are id, model_uuid and fallback_model_uuid.", map[string]*schema{
+		"service_name":        strSchema(""),
+		"function_name":       strSchema(""),
+		"variant_name":        strSchema(""),
+		"priority":            intSchema("Lower is preferred.", 0, 1_000_000),
+		"weight":              numberSchema("Share among equal priorities.", 0, registry.MaxWeight),
+		"model_id":            strSchema(`The provider's own id of the model, e.g. "qwen3:8b".`),
+		"model_name":          strSchema("The registry's name of the model."),
+		"model_type":          enumSchema(registry.ModelTypes, ""),
+		"vram_mb":             nullable(intSchema("MiB.", 0, 0)),
+		"context_length":      nullable(intSchema("Tokens.", 0, 0)),
+		"provider_name":       strSchema(""),
+		"provider_type":       enumSchema(registry.ProviderTypes, ""),
+		"api_base":            nullable(strSchema("The provider's base URL.")),
+		"fallback_model_id":   nullable(strSchema("The fallback model's provider id.")),
+		"fallback_model_name": nullable(strSchema("")),
+		"id":                  uuidStr("The mapping's id."),
+		"model_uuid":          uuidStr("The registry's id of the model."),
+		"fallback_model_uuid": nullable(uuidStr("The registry's id of the fallback model.")),
+		"provider_id":         uuidStr(""),
+		"params":              freeObject("Variant parameters."),
+		"created_at":          timeSchema(""),
+		"updated_at":          timeSchema(""),
+	}, "service_name", "function_name", "variant_name", "priority", "weight", "model_id", "model_name", "model_type",
+		"vram_mb", "context_length", "provider_name", "provider_type", "api_base", "fallback_model_id", "fallback_model_name",
+		"id", "model_uuid", "fallback_model_uuid", "provider_id", "params", "created_at", "updated_at")
 }
 
 func mappingSchema() *schema {

@@ -53,6 +53,9 @@ func TestOpenAPISchemasMatchTheGoTypes(t *testing.T) {
 		{"Finding", tomlgen.Finding{}, false, nil},
 		{"Validation", validation{}, false, nil},
 		{"Health", healthBody{}, false, nil},
+		{"Index", indexBody{}, false, nil},
+		{"AliasRef", registry.AliasRef{}, false, nil},
+		{"ServiceModel", registry.ServiceModel{}, false, nil},
 		{"Error", errorBody{}, false, nil},
 		{"ErrorDetail", errorDetail{}, false, nil},
 	}

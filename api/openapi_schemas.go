@@ -164,8 +164,8 @@ func schemas() map[string]*schema {
 	mappingPut := closedObject("Creates or replaces the mapping named by the path. The names may be left out; if given they must equal the path's.",
 		mappingProps(" Optional: taken from the path."), "model_id")
 
-	registration := closedObject("Announces a model on a node. Name the model either by its registry UUID (model_id) or by provider_type and the provider's own id (provider_model_id), not both.", map[string]*schema{
-		"model_id":          uuidStr("The model's registry UUID."),
+	registration := closedObject("Announces a model on a node. Name the model by its registry UUID (model_id), or by provider_type and the provider's own id, in model_id (as the platform's services send it) or provider_model_id, not both.", map[string]*schema{
+		"model_id":          nameSchema("The model's registry UUID, or the provider's own id of the model (e.g. qwen3:8b) resolved with provider_type."),
 		"provider_model_id": nameSchema("The provider's own id of the model, e.g. qwen3:8b; it must name one active model of a provider of provider_type."),
 		"node_id":           nameSchema("The GPU node."),
 		"provider_type":     enumSchema(registry.DeploymentProviders, "The serving runtime on the node."),
@@ -196,6 +196,8 @@ func schemas() map[string]*schema {
 
 		"Provider":       providerSchema(),
 		"Model":          modelSchema(),
+		"AliasRef":       aliasRefSchema(),
+		"ServiceModel":   serviceModelSchema(),
 		"Mapping":        mappingSchema(),
 		"Alias":          aliasSchema(),
 		"Deployment":     deploymentSchema(),
@@ -216,10 +218,18 @@ func schemas() map[string]*schema {
 			"findings": arrayOf(schemaRef("Finding"), "Every finding."),
 		}, "valid", "errors", "warnings", "findings"),
 		"Health": openObject("Liveness and the state of each dependency; never a URL, key or error text.", map[string]*schema{
-			"status":       {Type: "string", Enum: []any{"ok"}},
+			"status":       {Type: "string", Enum: []any{"healthy"}},
+			"timestamp":    timeSchema("When the answer was made (UTC)."),
+			"services":     stringMap(`Each dependency's state by name, as the platform's monitors read it: "postgrest": "ok" or "unavailable", "nats": "connected"...`),
 			"version":      strSchema("The build's version."),
-			"dependencies": stringMap(`Each dependency's state by name, e.g. "postgrest": "ok" or "unavailable", "nats": "connected".`),
-		}, "status", "dependencies"),
+			"dependencies": stringMap(`The same states as services.`),
+		}, "status", "timestamp", "services", "dependencies"),
+		"Index": openObject("The service, its version and its routes.", map[string]*schema{
+			"service": strSchema(`"model-registry".`),
+			"version": strSchema("The build's version."),
+			"docs":    strSchema("Where the readable API document is."),
+			"routes":  arrayOf(&schema{Type: "string"}, `Every route as "METHOD /path".`),
+		}, "service", "version", "docs", "routes"),
 		"Ready": openObject("Ready to serve.", map[string]*schema{
 			"status": {Type: "string", Enum: []any{"ready"}},
 		}, "status"),

@@ -159,7 +159,7 @@ func TestReadCacheDropsAnswersOlderThanAWrite(t *testing.T) {
 	s.do("POST", "/api/models", map[string]any{"provider_id": p.ID, "name": "llama", "model_id": "llama3",
 		"model_type": "chat", "description": "v1"}).must(t, 201, &m)
 
-	h := s.rest.holdNextAnswer("v_models")
+	h := s.rest.holdNextAnswer("v_active_models")
 	old := make(chan response, 1)
 	go func() { old <- s.do("GET", "/api/models", nil) }()
 	waitClosed(t, h.arrived, "the list was read")

@@ -26,7 +26,7 @@ type Config struct {
 	Health func() map[string]string
 	// Metrics is the set the API registers its metrics in; nil makes one.
 	Metrics *metrics.Set
-	// Version is reported by /healthz.
+	// Version is reported by / and /healthz; "dev" when empty.
 	Version string
 	// ConfigTTL is how long GET /api/tensorzero/config may answer from its
 	// cache without reading the database, unless a change is announced
@@ -66,6 +66,9 @@ func New(cfg Config) *Server {
 		auth: newKeyring(cfg.Keys), authAll: cfg.RequireAuthReads,
 		health: cfg.Health, metrics: cfg.Metrics, version: cfg.Version, configTTL: cfg.ConfigTTL,
 	}
+	if s.version == "" {
+		s.version = "dev"
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -96,6 +99,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 // routes lists the whole API surface.
 func (s *Server) routes(e *echo.Echo) {
+	e.GET("/", s.index)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metricsHandler)
@@ -133,6 +137,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	r.GET("/deployments", s.listDeployments)
 	r.POST("/deployments/register", s.registerDeployment)
+	r.POST("/deployments", s.registerDeployment) // the original service's route
 	r.PUT("/deployments/:id/status", s.setDeploymentStatus)
 
 	r.GET("/tensorzero/config", s.tensorzeroConfig)

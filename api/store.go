@@ -35,6 +35,7 @@ type Store interface {
 	DeleteModel(ctx context.Context, id string, cascade bool) error
 
 	ListMappings(ctx context.Context, f registry.MappingFilter) ([]registry.Mapping, int, error)
+	ServiceModels(ctx context.Context, service, function string) ([]registry.ServiceModel, error)
 	// CreateMapping creates a mapping; one with the same key is a conflict.
 	CreateMapping(ctx context.Context, in registry.MappingInput) (registry.Mapping, error)
 	// PutMapping creates the mapping with in's key or replaces it; created

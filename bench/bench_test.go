@@ -59,7 +59,7 @@ func TestQuickRun(t *testing.T) {
 	if got := r.ModelsRegistry.Upstream; len(got) > 1 || len(got) == 1 && got[0].Calls > 0.1 {
 		t.Errorf("cached registry's PostgREST calls per /api/models request = %+v", got)
 	}
-	if got := r.ModelsProxy.Upstream; len(got) != 1 || got[0].Call != "GET v_models" || got[0].Calls < 0.99 {
+	if got := r.ModelsProxy.Upstream; len(got) != 1 || got[0].Call != "GET v_active_models" || got[0].Calls < 0.99 {
 		t.Errorf("uncached registry's PostgREST calls per /api/models request = %+v", got)
 	}
 	if rd := r.Render; rd.Models != 50 || rd.MedianMs <= 0 || rd.Iterations < 5 || rd.FetchMs <= 0 || !rd.SameAsRegistry {

@@ -18,7 +18,7 @@ import (
 //	go tool pprof -top -cum cpu.out
 
 // syntheticCatalog is the catalogue seedCatalogue stores, as the registry
-// reads it back (v_models, v_mappings).
+// reads it back (v_active_models, v_mappings).
 func syntheticCatalog(nProviders, nModels int) registry.Catalog {
 	var cat registry.Catalog
 	now := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
@@ -46,7 +46,7 @@ func syntheticCatalog(nProviders, nModels int) registry.Catalog {
 			ModelID: fmt.Sprintf("bench/model-%05d", i), ModelType: registry.ModelChat, Capabilities: []string{"chat", "tools"},
 			VRAMMB: ptr(4000 + i%16*1000), ContextLength: ptr(8192 << (i % 4)), Description: ptr("load-test model"),
 			Metadata: json.RawMessage(`{}`), Active: true, CreatedAt: now, UpdatedAt: now,
-			ProviderName: p.Name, ProviderType: p.Type, ProviderAPIBase: p.APIBase, ProviderActive: ptr(true)}
+			ProviderName: p.Name, ProviderType: p.Type, APIBase: p.APIBase, APIKeyEnvVar: p.APIKeyEnvVar}
 		switch {
 		case i%10 == 9 && p.Type != registry.ProviderAnthropic:
 			m.ModelType, m.Capabilities = registry.ModelEmbedding, []string{"embedding"}

@@ -60,7 +60,7 @@ func fetchCatalog(ctx context.Context, r *rest) (rawCatalog, error) {
 		query string
 	}{
 		{&rc.providers, "model_providers", "select=*&active=eq.true&order=id.asc"},
-		{&rc.models, "v_models", "select=*&active=eq.true&provider_active=eq.true&order=id.asc"},
+		{&rc.models, "v_active_models", "select=*&order=id.asc"},
 		{&rc.mappings, "v_mappings", "select=*&order=id.asc"},
 		{&rc.passthrough, "tensorzero_passthrough", "select=key,value&order=key.asc"},
 	} {

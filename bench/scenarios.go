@@ -13,20 +13,18 @@ import (
 
 // modelsTargets are the two ways of asking for the first page of models:
 // the registry's route, and the request the registry sends for it
-// (supabase.ListModels: v_models, active of active providers, select *, its
-// order, limit 100, offset 0, Prefer: count=exact), straight to PostgREST.
+// (supabase.ListModels: v_active_models, select *, its order, limit 100,
+// offset 0, Prefer: count=exact), straight to PostgREST.
 func (b *bench) modelsTargets() (reg, direct target) {
 	q := url.Values{}
 	q.Set("select", "*")
-	q.Set("active", "eq.true")
-	q.Set("provider_active", "eq.true")
 	q.Set("order", "name.asc,provider_name.asc,id.asc")
 	q.Set("limit", "100")
 	q.Set("offset", "0")
 	h := b.rest.header()
 	h.Set("Prefer", "count=exact")
 	return target{name: "registry /api/models", url: b.regURL + "/api/models?limit=100", want: http.StatusOK, route: "/api/models"},
-		target{name: "direct v_models", url: b.rest.base + "/v_models?" + strings.ReplaceAll(q.Encode(), "+", "%20"), header: h}
+		target{name: "direct v_active_models", url: b.rest.base + "/v_active_models?" + strings.ReplaceAll(q.Encode(), "+", "%20"), header: h}
 }
 
 // checkModels makes sure both targets answer the same first page.

@@ -434,8 +434,8 @@ INSERT INTO pmoves_core.model_deployments (model_id, node_id, provider_type, sta
 		return strings.Join(got, " ")
 	}
 	// The registry's own views.
-	if got := query(`SELECT name || ':' || aliases::text FROM pmoves_core.v_models WHERE active AND provider_active ORDER BY name`); got != `visible:["alpha", "zeta"]` {
-		t.Errorf("v_models = %s, want only the active model of the active provider, with sorted aliases", got)
+	if got := query(`SELECT name || ':' || active || provider_active FROM pmoves_core.v_models ORDER BY name`); got != `inactive:falsetrue provider_off:truefalse visible:truetrue` {
+		t.Errorf("v_models = %s, want every model with its own and its provider's flag", got)
 	}
 	if got := query(`SELECT service_name || '/' || function_name || '/' || variant_name FROM pmoves_core.v_mappings`); got != "a-svc/a/first a-svc/a/second a-svc/z/only b-svc/f/early b-svc/f/late" {
 		t.Errorf("v_mappings order = %s", got)

@@ -2,10 +2,8 @@ package events
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pmoves/model-registry/registry"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -116,8 +114,7 @@ func Start(ctx context.Context, cfg Config, store Store) (*Bridge, error) {
 		// A core subscription: every replica hears every change. nats.go
 		// restores it after a reconnect.
 		if _, err := nc.Subscribe(SubjectChanged, func(m *nats.Msg) {
-			var e registry.ChangeEvent
-			if json.Unmarshal(m.Data, &e) == nil && e.Type == registry.ChangeEventType {
+			if e, ok := decodeChange(m.Data); ok {
 				cfg.OnChange(e)
 			}
 		}); err != nil {

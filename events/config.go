@@ -2,6 +2,7 @@ package events
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -29,6 +30,9 @@ var InboundSubjects = []string{SubjectModelLoaded, SubjectModelUnloaded, Subject
 const (
 	DefaultStream  = "MESH_GPU"
 	DefaultDurable = "model-registry"
+	// DefaultNode is the node of the GPU orchestrator's events, which name
+	// none.
+	DefaultNode = "gpu-orchestrator"
 )
 
 // Config configures a Bridge. Only URL matters for most deployments; the
@@ -43,10 +47,13 @@ type Config struct {
 	// Durable names the consumer shared by all replicas (default
 	// "model-registry"); it is also the core queue group without JetStream.
 	Durable string
-	// DefaultNode is the node of an event that names none.
+	// DefaultNode is the node of an event that names none, neither in the
+	// payload nor in the Nats-Node-Id header (default "gpu-orchestrator",
+	// the node the platform's GPU orchestrator is recorded under).
 	DefaultNode string
 	// OnChange, if set, is called with every catalogue change event seen on
 	// NATS, this replica's own included, so caches can be dropped at once.
+	// Its "ts" may be unix seconds or, from older releases, RFC 3339 text.
 	// It runs on nats.go's delivery goroutine and must not block.
 	OnChange func(registry.ChangeEvent)
 	// Name is the client connection name (default "model-registry").
@@ -93,6 +100,8 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.Stream, DefaultStream)
 	def(&c.Durable, DefaultDurable)
+	c.DefaultNode = strings.TrimSpace(c.DefaultNode)
+	def(&c.DefaultNode, DefaultNode)
 	def(&c.Name, "model-registry")
 	dur(&c.ReconnectWait, 2*time.Second)
 	dur(&c.AckWait, 30*time.Second)

@@ -25,12 +25,18 @@
 //	{"node_id","provider_type","model_id","vram_allocated_mb","status"}
 //	{"type","model_key":"<provider_type>/<model_id>","vram_mb","ts"}
 //
-// The node falls back to the Nats-Node-Id header, then Config.DefaultNode; the
-// status falls back to the subject; the event time is "ts" (RFC 3339, or unix
-// seconds, milliseconds, microseconds or nanoseconds), capped by the time the
-// message reached the stream (or arrived, without JetStream). The Store
-// ignores an event older than what it holds, so redelivery and reordering
-// cannot flip a deployment back.
+// The node falls back to the Nats-Node-Id header, then Config.DefaultNode,
+// "gpu-orchestrator" unless configured: the platform's GPU orchestrator sends
+// model_key events with neither node_id nor header. The status falls back to
+// the subject; the event time is "ts" (RFC 3339, or unix seconds,
+// milliseconds, microseconds or nanoseconds), capped by the time the message
+// reached the stream (or arrived, without JetStream). The Store ignores an
+// event older than what it holds, so redelivery and reordering cannot flip a
+// deployment back.
+//
+// A change event carries "ts" in integer unix seconds, as the platform
+// documents, and "time" in RFC 3339 with nanoseconds. Change events from other
+// replicas are read with either, or with the RFC 3339 "ts" of older releases.
 //
 // Publish queues a change event and returns at once; a background sender
 // publishes it with a Nats-Msg-Id header (through JetStream when a stream

@@ -155,6 +155,26 @@ func parseStatusEvent(data []byte, h nats.Header, defaultNode string) (string, t
 	return node, w.eventTime(), nil
 }
 
+// decodeChange reads a change event heard on NATS: "ts" in unix seconds, or
+// RFC 3339 text from older releases. An unreadable time leaves TS zero
+// rather than losing the change.
+func decodeChange(data []byte) (registry.ChangeEvent, bool) {
+	var e registry.ChangeEvent
+	if err := json.Unmarshal(data, &e); err != nil {
+		var w struct {
+			Type         string `json:"type"`
+			Action       string `json:"action"`
+			ResourceType string `json:"resource_type"`
+			ResourceID   string `json:"resource_id"`
+		}
+		if json.Unmarshal(data, &w) != nil {
+			return e, false
+		}
+		e = registry.ChangeEvent{Type: w.Type, Action: w.Action, ResourceType: w.ResourceType, ResourceID: w.ResourceID}
+	}
+	return e, e.Type == registry.ChangeEventType
+}
+
 func runtimes() string {
 	s := make([]string, len(registry.DeploymentProviders))
 	for i, p := range registry.DeploymentProviders {

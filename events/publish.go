@@ -40,7 +40,7 @@ func (b *Bridge) publish(e registry.ChangeEvent, id string) {
 		e.TS = time.Now().UTC()
 	}
 	data, err := json.Marshal(e)
-	if err != nil { // cannot happen: the type has only strings and a time
+	if err != nil { // cannot happen: the wire form has only strings and numbers
 		b.log.Error("encode change event", "error", err)
 		return
 	}

@@ -29,7 +29,8 @@ type Deployment struct {
 
 // DeploymentRegistration announces a model on a node. The model is named
 // either by its registry UUID (ModelID) or by the provider type and the
-// provider's own model id (ProviderModelID, e.g. "qwen3:8b").
+// provider's own model id, e.g. "qwen3:8b": in ProviderModelID, or in
+// ModelID as the platform's callers send it (see Normalized).
 type DeploymentRegistration struct {
 	ModelID         string             `json:"model_id,omitempty"`
 	ProviderModelID string             `json:"provider_model_id,omitempty"`
@@ -40,19 +41,32 @@ type DeploymentRegistration struct {
 	ErrorMessage    *string            `json:"error_message,omitempty"`
 }
 
+// Normalized moves a ModelID that is not a UUID to ProviderModelID: it is
+// the provider's own model id, which the platform's orchestrator and
+// embedding services send as model_id.
+func (r DeploymentRegistration) Normalized() DeploymentRegistration {
+	if r.ModelID != "" && r.ProviderModelID == "" && !ValidUUID(r.ModelID) {
+		r.ProviderModelID, r.ModelID = r.ModelID, ""
+	}
+	return r
+}
+
 // Validate checks every field. Status defaults to loaded when empty.
 func (r DeploymentRegistration) Validate() error {
 	f := fieldErrors{}
+	textField := "provider_model_id"
+	if r.ProviderModelID == "" {
+		textField = "model_id"
+	}
+	r = r.Normalized()
 	switch {
 	case r.ModelID == "" && r.ProviderModelID == "":
-		f.add("model_id", "is required: a model UUID, or provider_type with provider_model_id")
+		f.add("model_id", "is required: the model's UUID, or the provider's own model id with provider_type")
 	case r.ModelID != "" && r.ProviderModelID != "":
 		f.add("model_id", "give either model_id or provider_model_id, not both")
-	case r.ModelID != "" && !ValidUUID(r.ModelID):
-		f.add("model_id", "must be a UUID (use provider_model_id for the provider's own id)")
 	case r.ProviderModelID != "":
 		if msg := checkName(r.ProviderModelID); msg != "" {
-			f.set("provider_model_id", msg)
+			f.set(textField, msg)
 		}
 	}
 	if msg := checkName(r.NodeID); msg != "" {

@@ -5,10 +5,12 @@ import (
 	"strings"
 )
 
-// Page bounds a list. Limit 0 means the default page size.
+// Page bounds a list. Limit 0 means the default page size; All lists every
+// matching row from Offset on, whatever Limit says.
 type Page struct {
 	Limit  int
 	Offset int
+	All    bool
 }
 
 // Paging limits.
@@ -19,6 +21,12 @@ const (
 
 // Normalize applies the defaults and reports a bad limit or offset.
 func (p Page) Normalize() (Page, error) {
+	if p.All {
+		if p.Offset < 0 {
+			return p, Invalid("offset", "must not be negative")
+		}
+		return p, nil
+	}
 	if p.Limit < 0 || p.Limit > MaxLimit {
 		return p, Invalid("limit", "must be between 1 and %d", MaxLimit)
 	}

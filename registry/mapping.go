@@ -95,3 +95,33 @@ func (in MappingInput) Validate() error {
 	checkObject(f, "params", in.Params)
 	return f.err()
 }
+
+// ServiceModel is a row of the platform's v_service_models: one variant of
+// a service's function and the model it routes to, named the platform's way
+// (ModelID and FallbackModelID are the providers' own ids, e.g. "qwen3:8b").
+// The registry's UUIDs are MappingID, ModelUUID and FallbackModelUUID.
+type ServiceModel struct {
+	ServiceName       string       `json:"service_name"`
+	FunctionName      string       `json:"function_name"`
+	VariantName       string       `json:"variant_name"`
+	Priority          int          `json:"priority"`
+	Weight            float64      `json:"weight"`
+	ModelID           string       `json:"model_id"`
+	ModelName         string       `json:"model_name"`
+	ModelType         ModelType    `json:"model_type"`
+	VRAMMB            *int         `json:"vram_mb"`
+	ContextLength     *int         `json:"context_length"`
+	ProviderName      string       `json:"provider_name"`
+	ProviderType      ProviderType `json:"provider_type"`
+	APIBase           *string      `json:"api_base"`
+	FallbackModelID   *string      `json:"fallback_model_id"`
+	FallbackModelName *string      `json:"fallback_model_name"`
+
+	MappingID         string          `json:"id"`
+	ModelUUID         string          `json:"model_uuid"`
+	FallbackModelUUID *string         `json:"fallback_model_uuid"`
+	ProviderID        string          `json:"provider_id"`
+	Params            json.RawMessage `json:"params"`
+	CreatedAt         time.Time       `json:"created_at"`
+	UpdatedAt         time.Time       `json:"updated_at"`
+}

@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// Model is a model offered by a provider. The provider and alias fields are
-// filled when the model is read from a view that joins them.
+// Model is a model offered by a provider, in the shape of the platform's
+// v_active_models: ID is the registry's UUID, ModelID the provider's own id
+// (e.g. "qwen3:8b"). The provider and alias fields are filled when the model
+// is read from a view that joins them.
 type Model struct {
 	ID            string          `json:"id"`
-	ProviderID    string          `json:"provider_id"`
 	Name          string          `json:"name"`
 	ModelID       string          `json:"model_id"`
 	ModelType     ModelType       `json:"model_type"`
@@ -17,16 +18,35 @@ type Model struct {
 	VRAMMB        *int            `json:"vram_mb"`
 	ContextLength *int            `json:"context_length"`
 	Description   *string         `json:"description"`
+	ProviderID    string          `json:"provider_id"`
+	ProviderName  string          `json:"provider_name,omitempty"`
+	ProviderType  ProviderType    `json:"provider_type,omitempty"`
+	APIBase       *string         `json:"api_base"`
+	APIKeyEnvVar  *string         `json:"api_key_env_var"`
+	Aliases       AliasRefs       `json:"aliases"`
 	Metadata      json.RawMessage `json:"metadata"`
 	Active        bool            `json:"active"`
 	CreatedAt     time.Time       `json:"created_at"`
 	UpdatedAt     time.Time       `json:"updated_at"`
 
-	ProviderName    string       `json:"provider_name,omitempty"`
-	ProviderType    ProviderType `json:"provider_type,omitempty"`
-	ProviderAPIBase *string      `json:"provider_api_base,omitempty"`
-	ProviderActive  *bool        `json:"provider_active,omitempty"`
-	Aliases         []string     `json:"aliases,omitempty"`
+	ProviderActive *bool `json:"provider_active,omitempty"`
+}
+
+// AliasRef is one alias of a model as a model lists it.
+type AliasRef struct {
+	Alias   string  `json:"alias"`
+	Context *string `json:"context"`
+}
+
+// AliasRefs are a model's aliases; none is an empty list, never null.
+type AliasRefs []AliasRef
+
+// MarshalJSON writes [] for no aliases.
+func (a AliasRefs) MarshalJSON() ([]byte, error) {
+	if a == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]AliasRef(a))
 }
 
 // ModelInput creates a model, or replaces one (PUT).

@@ -67,7 +67,9 @@ func TestValidate(t *testing.T) {
 		{"registration by uuid", registry.DeploymentRegistration{ModelID: uuid, NodeID: "gpu-1", ProviderType: "ollama"}, nil},
 		{"registration by provider id", registry.DeploymentRegistration{ProviderModelID: "qwen3:8b", NodeID: "gpu-1", ProviderType: "ollama", Status: "loading"}, nil},
 		{"registration without model", registry.DeploymentRegistration{NodeID: "gpu-1", ProviderType: "ollama"}, set("model_id")},
-		{"registration wrong", registry.DeploymentRegistration{ModelID: "qwen3:8b", ProviderType: "docker", Status: "up", VRAMAllocatedMB: ptr(-1)},
+		{"registration by the provider's id in model_id", registry.DeploymentRegistration{ModelID: "qwen3:8b", NodeID: "gpu-1", ProviderType: "ollama"}, nil},
+		{"registration with both ids", registry.DeploymentRegistration{ModelID: uuid, ProviderModelID: "qwen3:8b", NodeID: "gpu-1", ProviderType: "ollama"}, set("model_id")},
+		{"registration wrong", registry.DeploymentRegistration{ModelID: " qwen3:8b", ProviderType: "docker", Status: "up", VRAMAllocatedMB: ptr(-1)},
 			set("model_id", "node_id", "provider_type", "status", "vram_allocated_mb")},
 		{"status ok", registry.StatusChange{Status: "error", ErrorMessage: ptr("OOM")}, nil},
 		{"status wrong", registry.StatusChange{Status: "gone"}, set("status")},
@@ -100,5 +102,20 @@ func TestInUseErrorIsAConflictNamingTheMappings(t *testing.T) {
 	}
 	if want := "model " + uuid + " is used by service mappings s/f/v; delete them first or pass ?cascade=true"; err.Error() != want {
 		t.Errorf("message = %q", err.Error())
+	}
+}
+
+func TestRegistrationNormalized(t *testing.T) {
+	const uuid = "00000000-0000-4000-8000-000000000001"
+	for _, c := range []struct {
+		in, want registry.DeploymentRegistration
+	}{
+		{registry.DeploymentRegistration{ModelID: "qwen3:8b"}, registry.DeploymentRegistration{ProviderModelID: "qwen3:8b"}},
+		{registry.DeploymentRegistration{ModelID: uuid}, registry.DeploymentRegistration{ModelID: uuid}},
+		{registry.DeploymentRegistration{ProviderModelID: "a"}, registry.DeploymentRegistration{ProviderModelID: "a"}},
+	} {
+		if got := c.in.Normalized(); got != c.want {
+			t.Errorf("%+v.Normalized() = %+v, want %+v", c.in, got, c.want)
+		}
 	}
 }

@@ -10,19 +10,94 @@
 -- applies through them. Grants and policies change only on the registry's
 -- tables and views, never on anything else of the schema.
 
--- Every model with its provider and aliases (names only); the registry's
--- model reads.
-SELECT pg_temp.registry_replace_view('v_models', 'security_invoker = true', $v$
-SELECT m.id, m.provider_id, m.name, m.model_id, m.model_type, m.capabilities,
-       m.vram_mb, m.context_length, m.description, m.metadata, m.active,
-       m.created_at, m.updated_at,
-       p.name     AS provider_name,
-       p.type     AS provider_type,
-       p.api_base AS provider_api_base,
-       p.active   AS provider_active,
-       coalesce((SELECT jsonb_agg(a.alias ORDER BY a.alias)
+-- The platform's views come first: in a database an earlier build of the
+-- registry made, they read v_models and v_deployments, which change next.
+
+-- The platform's v_active_models: active models of active providers with
+-- their provider's api_base and key variable; model_id is the provider's
+-- text id and aliases a list of {alias, context} objects ([] when none).
+-- Appended: metadata, active, created_at, updated_at. The registry's model
+-- lists read it.
+SELECT pg_temp.registry_replace_view('v_active_models', 'security_invoker = true', $v$
+SELECT m.id, m.name, m.model_id, m.model_type, m.capabilities, m.vram_mb,
+       m.context_length, m.description,
+       p.id   AS provider_id,
+       p.name AS provider_name,
+       p.type AS provider_type,
+       p.api_base,
+       p.api_key_env_var,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('alias', a.alias, 'context', a.context)
+                                  ORDER BY a.alias, a.context NULLS FIRST)
                    FROM pmoves_core.model_aliases a
-                  WHERE a.model_id = m.id), '[]'::jsonb) AS aliases
+                  WHERE a.model_id = m.id), '[]'::jsonb) AS aliases,
+       m.metadata, m.active, m.created_at, m.updated_at
+  FROM pmoves_core.models m
+  JOIN pmoves_core.model_providers p ON p.id = m.provider_id
+ WHERE m.active AND p.active
+$v$);
+
+-- The platform's v_service_models, with its meaning fixed: only mappings of
+-- active models of active providers, best first (lowest priority, then the
+-- largest weight, then the variant's name). model_id and fallback_model_id
+-- are the providers' text ids. Appended: the mapping's id, the registry's
+-- model and fallback UUIDs, the provider's id, params and the times. The
+-- registry's /api/services/{service}/models reads it.
+SELECT pg_temp.registry_replace_view('v_service_models', 'security_invoker = true', $v$
+SELECT s.service_name, s.function_name, s.variant_name, s.priority, s.weight,
+       m.model_id,
+       m.name       AS model_name,
+       m.model_type,
+       m.vram_mb,
+       m.context_length,
+       p.name       AS provider_name,
+       p.type       AS provider_type,
+       p.api_base,
+       f.model_id   AS fallback_model_id,
+       f.name       AS fallback_model_name,
+       s.id,
+       m.id         AS model_uuid,
+       f.id         AS fallback_model_uuid,
+       p.id         AS provider_id,
+       s.params, s.created_at, s.updated_at
+  FROM pmoves_core.service_model_mappings s
+  JOIN pmoves_core.models m ON m.id = s.model_id
+  JOIN pmoves_core.model_providers p ON p.id = m.provider_id
+  LEFT JOIN pmoves_core.models f ON f.id = s.fallback_model_id
+ WHERE m.active AND p.active
+ ORDER BY s.service_name, s.function_name, s.priority, s.weight DESC, s.variant_name
+$v$);
+
+-- The platform's v_active_deployments, its definition and meaning as they
+-- are: loaded deployments grouped by node, with a models array.
+SELECT pg_temp.registry_replace_view('v_active_deployments', 'security_invoker = true', $v$
+SELECT d.node_id, d.provider_type, d.status, d.vram_allocated_mb, d.loaded_at, d.last_used_at,
+       json_agg(jsonb_build_object('model_id', m.model_id, 'model_name', m.name,
+                                   'model_type', m.model_type, 'provider', p.name)
+                ORDER BY m.model_type, m.name) AS models
+  FROM pmoves_core.model_deployments d
+  JOIN pmoves_core.models m ON d.model_id = m.id
+  JOIN pmoves_core.model_providers p ON m.provider_id = p.id
+ WHERE d.status = 'loaded'
+ GROUP BY d.node_id, d.provider_type, d.status, d.vram_allocated_mb, d.loaded_at, d.last_used_at
+$v$);
+
+-- Every model, active or not, in v_active_models' shape, with
+-- provider_active appended; the registry reads single models and inactive
+-- ones here.
+SELECT pg_temp.registry_replace_view('v_models', 'security_invoker = true', $v$
+SELECT m.id, m.name, m.model_id, m.model_type, m.capabilities, m.vram_mb,
+       m.context_length, m.description,
+       p.id   AS provider_id,
+       p.name AS provider_name,
+       p.type AS provider_type,
+       p.api_base,
+       p.api_key_env_var,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('alias', a.alias, 'context', a.context)
+                                  ORDER BY a.alias, a.context NULLS FIRST)
+                   FROM pmoves_core.model_aliases a
+                  WHERE a.model_id = m.id), '[]'::jsonb) AS aliases,
+       m.metadata, m.active, m.created_at, m.updated_at,
+       p.active AS provider_active
   FROM pmoves_core.models m
   JOIN pmoves_core.model_providers p ON p.id = m.provider_id
 $v$);
@@ -63,72 +138,6 @@ SELECT d.id, d.model_id, d.node_id, d.provider_type, d.status,
   FROM pmoves_core.model_deployments d
   JOIN pmoves_core.models m ON m.id = d.model_id
   JOIN pmoves_core.model_providers p ON p.id = m.provider_id
-$v$);
-
--- The platform's v_active_models: active models of active providers with
--- their provider's api_base and key variable; model_id is the provider's
--- text id and aliases a list of {alias, context} objects ([] when none).
--- Appended: metadata, active, created_at, updated_at.
-SELECT pg_temp.registry_replace_view('v_active_models', 'security_invoker = true', $v$
-SELECT m.id, m.name, m.model_id, m.model_type, m.capabilities, m.vram_mb,
-       m.context_length, m.description,
-       p.id   AS provider_id,
-       p.name AS provider_name,
-       p.type AS provider_type,
-       p.api_base,
-       p.api_key_env_var,
-       coalesce((SELECT jsonb_agg(jsonb_build_object('alias', a.alias, 'context', a.context)
-                                  ORDER BY a.alias, a.context NULLS FIRST)
-                   FROM pmoves_core.model_aliases a
-                  WHERE a.model_id = m.id), '[]'::jsonb) AS aliases,
-       m.metadata, m.active, m.created_at, m.updated_at
-  FROM pmoves_core.models m
-  JOIN pmoves_core.model_providers p ON p.id = m.provider_id
- WHERE m.active AND p.active
-$v$);
-
--- The platform's v_service_models, with its meaning fixed: only mappings of
--- active models of active providers, best first (lowest priority, then the
--- largest weight, then the variant's name). model_id and fallback_model_id
--- are the providers' text ids. Appended: the mapping's id, the registry's
--- model and fallback UUIDs, the provider's id, params and the times.
-SELECT pg_temp.registry_replace_view('v_service_models', 'security_invoker = true', $v$
-SELECT s.service_name, s.function_name, s.variant_name, s.priority, s.weight,
-       m.model_id,
-       m.name       AS model_name,
-       m.model_type,
-       m.vram_mb,
-       m.context_length,
-       p.name       AS provider_name,
-       p.type       AS provider_type,
-       p.api_base,
-       f.model_id   AS fallback_model_id,
-       f.name       AS fallback_model_name,
-       s.id,
-       m.id         AS model_uuid,
-       f.id         AS fallback_model_uuid,
-       p.id         AS provider_id,
-       s.params, s.created_at, s.updated_at
-  FROM pmoves_core.service_model_mappings s
-  JOIN pmoves_core.models m ON m.id = s.model_id
-  JOIN pmoves_core.model_providers p ON p.id = m.provider_id
-  LEFT JOIN pmoves_core.models f ON f.id = s.fallback_model_id
- WHERE m.active AND p.active
- ORDER BY s.service_name, s.function_name, s.priority, s.weight DESC, s.variant_name
-$v$);
-
--- The platform's v_active_deployments, its definition and meaning as they
--- are: loaded deployments grouped by node, with a models array.
-SELECT pg_temp.registry_replace_view('v_active_deployments', 'security_invoker = true', $v$
-SELECT d.node_id, d.provider_type, d.status, d.vram_allocated_mb, d.loaded_at, d.last_used_at,
-       json_agg(jsonb_build_object('model_id', m.model_id, 'model_name', m.name,
-                                   'model_type', m.model_type, 'provider', p.name)
-                ORDER BY m.model_type, m.name) AS models
-  FROM pmoves_core.model_deployments d
-  JOIN pmoves_core.models m ON d.model_id = m.id
-  JOIN pmoves_core.model_providers p ON m.provider_id = p.id
- WHERE d.status = 'loaded'
- GROUP BY d.node_id, d.provider_type, d.status, d.vram_allocated_mb, d.loaded_at, d.last_used_at
 $v$);
 
 -- Access -------------------------------------------------------------------

@@ -281,7 +281,7 @@ func TestIntegrationSeeded(t *testing.T) {
 		t.Errorf("seed: %d active models, %d listed", n, len(models))
 	}
 	for _, m := range models {
-		if !m.Active || m.ProviderActive == nil || !*m.ProviderActive || m.ProviderName == "" {
+		if !m.Active || m.ProviderActive != nil || m.ProviderName == "" || m.Aliases == nil {
 			t.Errorf("default list holds %+v", m)
 		}
 	}

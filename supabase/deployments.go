@@ -72,6 +72,7 @@ func (c *Client) RegisterDeployment(ctx context.Context, r registry.DeploymentRe
 	if err := r.Validate(); err != nil {
 		return registry.Deployment{}, false, err
 	}
+	r = r.Normalized()
 	if r.Status == "" {
 		r.Status = registry.StatusLoaded
 	}

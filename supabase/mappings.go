@@ -202,3 +202,17 @@ func (c *Client) deleteMappingsOf(ctx context.Context, modelIDs []string) error 
 	}
 	return nil
 }
+
+// ServiceModels lists the routes of a service as the platform's
+// v_service_models shows them (only active models of active providers),
+// optionally of one function, best first within each function.
+func (c *Client) ServiceModels(ctx context.Context, service, function string) ([]registry.ServiceModel, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	q := newQuery("*").eq("service_name", service).
+		order("function_name.asc,priority.asc,weight.desc,variant_name.asc,id.asc")
+	if function != "" {
+		q.eq("function_name", function)
+	}
+	return listAll[registry.ServiceModel](ctx, c, viewServiceModels, q)
+}

@@ -14,8 +14,8 @@ import (
 )
 
 // ListModels lists models by name. With f.Active nil or true it lists the
-// active models of active providers; with Active false the inactive models,
-// whatever their provider. Provider matches the
+// active models of active providers (v_active_models); with Active false the
+// inactive models, whatever their provider (v_models). Provider matches the
 // provider's name or type; Q is a case-insensitive substring of name,
 // model_id or description.
 func (c *Client) ListModels(ctx context.Context, f registry.ModelFilter) ([]registry.Model, int, error) {
@@ -27,12 +27,11 @@ func (c *Client) ListModels(ctx context.Context, f registry.ModelFilter) ([]regi
 
 // modelsQuery is the relation and query of ListModels.
 func modelsQuery(f registry.ModelFilter) (string, *query) {
-	rel := viewModels
+	rel := viewActiveModels
 	q := newQuery("*").order("name.asc,provider_name.asc,id.asc")
-	active := f.Active == nil || *f.Active
-	q.eq("active", strconv.FormatBool(active))
-	if active {
-		q.eq("provider_active", "true")
+	if f.Active != nil && !*f.Active {
+		rel = viewModels
+		q.eq("active", "false")
 	}
 	if f.ModelType != "" {
 		q.eq("model_type", string(f.ModelType))
@@ -59,6 +58,9 @@ func (c *Client) ListModelsJSON(ctx context.Context, f registry.ModelFilter) (js
 		return nil, 0, err
 	}
 	rel, q := modelsQuery(f)
+	if p.All {
+		return allJSON(ctx, c, rel, q, p.Offset)
+	}
 	q.page(p.Limit, p.Offset)
 	resp, err := c.do(ctx, http.MethodGet, rel, q.encode(), "count=exact", nil)
 	if err != nil {
@@ -89,6 +91,31 @@ func (c *Client) ListModelsJSON(ctx context.Context, f registry.ModelFilter) (js
 		return raw, total, err
 	}
 	return body, total, nil
+}
+
+// allJSON reads every row of rel matching q from offset on, page by page
+// past PostgREST's row cap, and joins PostgREST's JSON arrays into one
+// without decoding them.
+func allJSON(ctx context.Context, c *Client, rel string, q *query, offset int) (json.RawMessage, int, error) {
+	out := []byte{'['}
+	total, err := pages(ctx, c, rel, q, -1, offset, func(r *response) (int, error) {
+		body := bytes.TrimSpace(r.body)
+		if len(body) < 2 || body[0] != '[' || body[len(body)-1] != ']' {
+			return 0, c.malformed(r.status, "the answer is not a JSON array", nil)
+		}
+		rows := rangeRows(r.header.Get("Content-Range"))
+		if inner := bytes.TrimSpace(body[1 : len(body)-1]); rows > 0 && len(inner) > 0 {
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, inner...)
+		}
+		return rows, nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return append(out, ']'), total, nil
 }
 
 // rangeRows counts the rows of a Content-Range "first-last/total".

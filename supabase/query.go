@@ -14,8 +14,8 @@ import (
 )
 
 // Tables and views of sql/0001_core.sql and sql/0002_views_and_access.sql.
-// The registry reads its own views; v_active_models, v_service_models and
-// v_active_deployments keep the platform's shape for the platform's callers.
+// v_active_models and v_service_models have the platform's shape, which the
+// API answers with; the registry's own views serve the rest.
 const (
 	tableProviders   = "model_providers"
 	tableModels      = "models"
@@ -23,9 +23,11 @@ const (
 	tableMappings    = "service_model_mappings"
 	tableDeployments = "model_deployments"
 
-	viewModels      = "v_models"      // every model with its provider and alias names
-	viewMappings    = "v_mappings"    // mappings of active models, in routing order
-	viewDeployments = "v_deployments" // every deployment with its model
+	viewActiveModels  = "v_active_models"  // the platform's: active models of active providers
+	viewServiceModels = "v_service_models" // the platform's: routes of active models, best first
+	viewModels        = "v_models"         // every model, in v_active_models' shape
+	viewMappings      = "v_mappings"       // mappings of active models with the registry's UUIDs
+	viewDeployments   = "v_deployments"    // every deployment with its model
 )
 
 // activeDeploymentStatuses are the statuses a deployment list shows when
@@ -240,6 +242,9 @@ func listPage[T any](ctx context.Context, c *Client, rel string, q *query, p reg
 	p, err := p.Normalize()
 	if err != nil {
 		return nil, 0, err
+	}
+	if p.All {
+		return list[T](ctx, c, rel, q, -1, p.Offset)
 	}
 	return list[T](ctx, c, rel, q, p.Limit, p.Offset)
 }

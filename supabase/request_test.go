@@ -91,12 +91,10 @@ func TestQueryEncoding(t *testing.T) {
 		{"model filters", func() {
 			c.ListModels(ctx, registry.ModelFilter{ModelType: registry.ModelChat, Provider: `ol"la,ma (local)`,
 				Active: &active, Q: `qwen, 7b*%_\x"y`, Page: registry.Page{Limit: 10, Offset: 20}})
-		}, "/rest/v1/v_models", url.Values{
-			"select":          {"*"},
-			"order":           {"name.asc,provider_name.asc,id.asc"},
-			"active":          {"eq.true"},
-			"provider_active": {"eq.true"},
-			"model_type":      {"eq.chat"},
+		}, "/rest/v1/v_active_models", url.Values{
+			"select":     {"*"},
+			"order":      {"name.asc,provider_name.asc,id.asc"},
+			"model_type": {"eq.chat"},
 			"and": {`(or(provider_name.eq."ol\"la,ma (local)",provider_type.eq."ol\"la,ma (local)"),` +
 				`or(name.ilike."*qwen, 7b_\\%\\_\\\\x\"y*",model_id.ilike."*qwen, 7b_\\%\\_\\\\x\"y*",` +
 				`description.ilike."*qwen, 7b_\\%\\_\\\\x\"y*"))`},

@@ -22,8 +22,8 @@ type passthroughRow struct {
 }
 
 // ActiveCatalog reads what the gateway configuration is rendered from:
-// active providers, active models of active providers (v_models), the
-// mappings whose model is active (v_mappings), and every
+// active providers, active models of active providers (v_active_models),
+// the mappings whose model is active (v_mappings), and every
 // pass-through row. Each list is read whole, past any row cap.
 func (c *Client) ActiveCatalog(ctx context.Context) (registry.Catalog, error) {
 	ctx, cancel := c.callContext(ctx)
@@ -73,7 +73,7 @@ func (c *Client) readActive(ctx context.Context) (activeRead, error) {
 		into *[][]byte
 	}{
 		{tableProviders, newQuery("*").eq("active", "true").order("id.asc"), &a.providers},
-		{viewModels, newQuery("*").eq("active", "true").eq("provider_active", "true").order("id.asc"), &a.models},
+		{viewActiveModels, newQuery("*").order("id.asc"), &a.models},
 		{viewMappings, newQuery("*").order("id.asc"), &a.mappings},
 		{tablePassthrough, newQuery("key,value").order("key.asc"), &a.passthrough},
 	} {

@@ -77,8 +77,8 @@ func syntheticRead(b *testing.B, providers, models, mappings int) activeRead {
 		ms = append(ms, registry.Model{ID: id(2, i), ProviderID: p.ID, Name: fmt.Sprintf("model_%04d", i),
 			ModelID: fmt.Sprintf("family-%d:7b-q4", i), ModelType: registry.ModelChat, Capabilities: []string{"chat", "tools"},
 			VRAMMB: &vram, ContextLength: &ctxLen, Description: &desc, Metadata: json.RawMessage(`{"family":"llama","quant":"q4_k_m"}`),
-			Active: true, CreatedAt: now, UpdatedAt: now, ProviderName: p.Name, ProviderType: p.Type, ProviderAPIBase: p.APIBase,
-			Aliases: []string{fmt.Sprintf("alias-%d", i)}})
+			Active: true, CreatedAt: now, UpdatedAt: now, ProviderName: p.Name, ProviderType: p.Type, APIBase: p.APIBase,
+			Aliases: registry.AliasRefs{{Alias: fmt.Sprintf("alias-%d", i)}}})
 	}
 	var maps []registry.Mapping
 	for i := range mappings {
