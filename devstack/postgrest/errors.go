@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -205,4 +206,101 @@ func pgStatus(code, message string, authed bool) int {
 		return http.StatusInternalServerError
 	}
 	return http.StatusBadRequest
+}
+
+// invalidRPCMethod answers a method other than GET, HEAD, POST and OPTIONS
+// on /rpc/.
+func invalidRPCMethod(method string) *apiError {
+	return newErr(http.StatusMethodNotAllowed, "PGRST101", "Cannot use the "+method+" method on RPC")
+}
+
+// noRPC is PGRST202 for a call that matches no function, worded like
+// PostgREST's NoRpc with the requested schema. keys are the argument names,
+// sorted; post tells a POST (JSON body) from a GET. overloads are the
+// schema's functions of that name, which the hint compares parameter lists
+// with; without any, it compares function names.
+func noRPC(cache *schemaCache, schema, name string, keys []string, singleObject, post bool, overloads []*routine) *apiError {
+	fn := schema + "." + name
+	prms := strings.Join(keys, ", ")
+	fmtPrms := func(p string) string {
+		if len(keys) == 0 {
+			return " without parameters"
+		}
+		return p
+	}
+	prmsDet := " with parameter "
+	if len(keys) > 1 {
+		prmsDet = " with parameters "
+	}
+	prmsDet += prms
+	message := "Could not find the function " + fn
+	if !singleObject {
+		message += fmtPrms("(" + prms + ")")
+	}
+	message += " in the schema cache"
+	var searched string
+	switch {
+	case singleObject:
+		searched = " with a single json/jsonb parameter"
+	case post:
+		searched = fmtPrms(prmsDet) + " or with a single unnamed json/jsonb parameter"
+	default:
+		searched = fmtPrms(prmsDet)
+	}
+	e := newErr(http.StatusNotFound, "PGRST202", message).
+		withDetails("Searched for the function " + fn + searched + ", but no matches were found in the schema cache.")
+	if !singleObject {
+		if h := noRPCHint(cache, schema, name, keys, overloads); h != "" {
+			e.hint = strp("Perhaps you meant to call the function " + schema + "." + h)
+		}
+	}
+	return e
+}
+
+// noRPCHint is PostgREST's noRpcHint: the closest function name of the
+// schema (score at least 0.75) when none has the requested name, else the
+// name with the closest parameter list (score at least 0.33).
+func noRPCHint(cache *schemaCache, schema, name string, keys []string, overloads []*routine) string {
+	if len(overloads) == 0 {
+		names := make([]string, 0, len(cache.routines[schema]))
+		for n := range cache.routines[schema] {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fuzzyBest(names, name, 0.75)
+	}
+	lists := make([]string, 0, len(overloads))
+	for _, fn := range overloads {
+		ps := make([]string, len(fn.params))
+		for i, p := range fn.params {
+			ps[i] = p.name
+		}
+		lists = append(lists, paramList(ps))
+	}
+	if best := fuzzyBest(lists, paramList(keys), 0.33); best != "" {
+		return name + best
+	}
+	return ""
+}
+
+// paramList renders names as "(a, b, c)", sorted.
+func paramList(names []string) string {
+	s := append([]string(nil), names...)
+	sort.Strings(s)
+	return "(" + strings.Join(s, ", ") + ")"
+}
+
+// ambiguousRPC is PGRST203: several overloads match the arguments.
+func ambiguousRPC(fns []*routine) *apiError {
+	sigs := make([]string, len(fns))
+	for i, fn := range fns {
+		ps := make([]string, len(fn.params))
+		for j, p := range fn.params {
+			ps[j] = p.name + " => " + p.typ
+		}
+		sigs[i] = fn.schema + "." + fn.name + "(" + strings.Join(ps, ", ") + ")"
+	}
+	return newErr(http.StatusMultipleChoices, "PGRST203",
+		"Could not choose the best candidate function between: "+strings.Join(sigs, ", ")).
+		withHint("Try renaming the parameters or the function itself in the database so function overloading can be resolved")
 }

@@ -26,12 +26,33 @@ const setConfigSQL = `SELECT pg_catalog.set_config('role', $1, true),
  pg_catalog.set_config('request.headers', $5, true),
  pg_catalog.set_config('search_path', $6, true)`
 
+// txOptions shape a request's transaction.
+type txOptions struct {
+	// readOnly runs it READ ONLY, as PostgREST runs function calls by GET and
+	// HEAD and calls of STABLE and IMMUTABLE functions.
+	readOnly bool
+	// checkSingular rolls it back unless exactly one row resulted (the
+	// singular media type on writes and function calls).
+	checkSingular bool
+	// customPlan plans the statement afresh, for the role it runs as.
+	// PostgreSQL checks EXECUTE on a SQL function it inlines (and runs an
+	// immutable one it folds) only when planning, so a generic plan cached
+	// under one role would let another role call a function it may not.
+	// PostgreSQL keeps the generic plan of a statement without bind
+	// parameters whatever plan_cache_mode says, so the statement needs one.
+	customPlan bool
+}
+
+// customPlanSQL makes the rest of the transaction plan every statement for
+// its own execution.
+const customPlanSQL = "SELECT pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true)"
+
 // run executes stmt in one transaction under the request's role, in a
 // single round trip when possible: a pipelined batch is one implicit
-// transaction. An explicit transaction is used when the result decides
-// between commit and rollback (singular mutations) or when every request is
-// rolled back.
-func (s *Server) run(req *apiRequest, stmt string, args []any, mutating bool) (*execResult, *apiError) {
+// transaction. An explicit transaction is used when it must be read-only,
+// when every request is rolled back, or when the result decides between
+// commit and rollback (a singular check, which needs a second round trip).
+func (s *Server) run(req *apiRequest, stmt string, args []any, opts txOptions) (*execResult, *apiError) {
 	ctx := req.r.Context()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -41,27 +62,42 @@ func (s *Server) run(req *apiRequest, stmt string, args []any, mutating bool) (*
 	if err := prepareAs(ctx, conn.Conn(), req.auth.role, stmt); err != nil {
 		return nil, dbError(err, req.auth.authed)
 	}
-	checkSingular := mutating && req.media == mediaSingular
-	explicit := s.rollback || checkSingular
+	explicit := s.rollback || opts.checkSingular || opts.readOnly
+	// end closes the transaction inside the batch; "" leaves it open for
+	// the singular check.
+	end := ""
+	switch {
+	case s.rollback:
+		end = "ROLLBACK"
+	case explicit && !opts.checkSingular:
+		end = "COMMIT"
+	}
 
 	b := &pgx.Batch{}
-	if explicit {
+	switch {
+	case opts.readOnly:
+		b.Queue("BEGIN READ ONLY")
+	case explicit:
 		b.Queue("BEGIN")
 	}
 	b.Queue(setConfigSQL, req.auth.role, string(req.auth.claims), req.r.Method, req.r.URL.Path,
 		headersJSON(req), s.searchPath[req.schema])
+	if opts.customPlan {
+		b.Queue(customPlanSQL)
+	}
 	if s.preRequest != "" {
 		b.Queue(s.preRequest)
 	}
+	lead := b.Len() // statements before stmt
 	b.Queue(stmt, args...)
-	if s.rollback {
-		b.Queue("ROLLBACK")
+	if end != "" {
+		b.Queue(end)
 	}
 	res := &execResult{}
-	err = s.sendBatch(ctx, conn.Conn(), b, explicit, res)
-	if err == nil && explicit && !s.rollback {
-		end := "COMMIT"
-		if checkSingular && res.page != 1 {
+	err = sendBatch(ctx, conn.Conn(), b, lead, end != "", res)
+	if err == nil && explicit && end == "" {
+		end = "COMMIT"
+		if res.page != 1 {
 			end = "ROLLBACK"
 		}
 		_, err = conn.Exec(ctx, end)
@@ -81,22 +117,16 @@ func (s *Server) run(req *apiRequest, stmt string, args []any, mutating bool) (*
 	return res, nil
 }
 
-func (s *Server) sendBatch(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, explicit bool, res *execResult) (err error) {
+// sendBatch runs the batch: lead statements, the statement whose row is
+// the result, and the transaction's end when end is set.
+func sendBatch(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, lead int, end bool, res *execResult) (err error) {
 	br := conn.SendBatch(ctx, b)
 	defer func() {
 		if cerr := br.Close(); err == nil {
 			err = cerr
 		}
 	}()
-	if explicit {
-		if _, err = br.Exec(); err != nil {
-			return err
-		}
-	}
-	if _, err = br.Exec(); err != nil {
-		return err
-	}
-	if s.preRequest != "" {
+	for range lead {
 		if _, err = br.Exec(); err != nil {
 			return err
 		}
@@ -104,7 +134,7 @@ func (s *Server) sendBatch(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, ex
 	if err = br.QueryRow().Scan(&res.total, &res.page, &res.body, &res.location, &res.inserted); err != nil {
 		return err
 	}
-	if s.rollback {
+	if end {
 		_, err = br.Exec()
 	}
 	return err

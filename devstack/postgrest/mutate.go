@@ -55,12 +55,12 @@ func (s *Server) mutate(req *apiRequest) (*response, *apiError) {
 	var aerr *apiError
 	switch method {
 	case http.MethodPost:
-		statement = b.insertSQL(rel, pl, conflict, resolution)
+		statement = b.insertSQL(rel, pl, conflict, resolution, prefs.applyDefaults())
 	case http.MethodPatch:
 		if len(pl.keys) == 0 || string(pl.rows) == "[]" {
 			return s.mutationResponse(req, &execResult{body: []byte("[]")}, false)
 		}
-		statement, aerr = b.updateSQL(rel, pl, qp)
+		statement, aerr = b.updateSQL(rel, pl, qp, prefs.applyDefaults())
 	default:
 		statement, aerr = b.deleteSQL(rel, qp)
 	}
@@ -99,7 +99,7 @@ func (s *Server) mutate(req *apiRequest) (*response, *apiError) {
 	} else {
 		sql += "NULL::int8"
 	}
-	res, aerr := s.run(req, sql, b.args, true)
+	res, aerr := s.run(req, sql, b.args, txOptions{checkSingular: req.media == mediaSingular})
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -174,31 +174,47 @@ func quoteList(names []string) string {
 }
 
 // bodyRows renders the payload as rows of the written columns, typed from
-// the schema cache like PostgREST's json_to_recordset.
-func (b *sqlBuf) bodyRows(rel *relation, pl *payload, limitOne bool) string {
-	rows := b.param(string(pl.rows)) + "::json"
+// the schema cache like PostgREST's json_to_recordset. With defaults
+// (Prefer: missing=default), each object is first merged over the DEFAULT
+// expressions of the written columns that have one, so an absent key takes
+// the default rather than NULL, as PostgREST's fromJsonBodyF does.
+func (b *sqlBuf) bodyRows(rel *relation, pl *payload, limitOne, defaults bool) string {
+	rows := b.param(string(pl.rows))
 	if len(pl.keys) == 0 {
-		return "json_array_elements(" + rows + ") _"
+		return "json_array_elements(" + rows + "::json) _"
 	}
 	defs := make([]string, len(pl.keys))
+	var fill []string
 	for i, k := range pl.keys {
-		defs[i] = quoteIdent(k) + " " + rel.byName[k].typ
+		col := rel.byName[k]
+		defs[i] = quoteIdent(k) + " " + col.typ
+		if defaults && col.missingDefault != nil {
+			fill = append(fill, b.param(k)+"::text, "+*col.missingDefault)
+		}
 	}
-	out := "json_to_recordset(" + rows + ") AS _(" + strings.Join(defs, ", ") + ")"
+	var out string
+	if len(fill) > 0 {
+		// The expressions come from the catalog (pg_get_expr), not the request.
+		out = "jsonb_to_recordset((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(" + strings.Join(fill, ", ") +
+			") || _e) FROM pg_catalog.jsonb_array_elements(" + rows + "::jsonb) _e))"
+	} else {
+		out = "json_to_recordset(" + rows + "::json)"
+	}
+	out += " AS _(" + strings.Join(defs, ", ") + ")"
 	if limitOne {
 		out = "(SELECT * FROM " + out + " LIMIT 1) _"
 	}
 	return out
 }
 
-func (b *sqlBuf) insertSQL(rel *relation, pl *payload, conflict []string, resolution string) string {
+func (b *sqlBuf) insertSQL(rel *relation, pl *payload, conflict []string, resolution string, defaults bool) string {
 	var sb strings.Builder
 	sb.WriteString("INSERT INTO " + rel.qualified)
 	if len(pl.keys) == 0 {
-		sb.WriteString(" SELECT FROM " + b.bodyRows(rel, pl, false))
+		sb.WriteString(" SELECT FROM " + b.bodyRows(rel, pl, false, false))
 	} else {
 		cols := quoteList(pl.keys)
-		sb.WriteString(" (" + cols + ") SELECT " + cols + " FROM " + b.bodyRows(rel, pl, false))
+		sb.WriteString(" (" + cols + ") SELECT " + cols + " FROM " + b.bodyRows(rel, pl, false, defaults))
 	}
 	if conflict != nil {
 		sb.WriteString(" ON CONFLICT (" + quoteList(conflict) + ") ")
@@ -215,13 +231,13 @@ func (b *sqlBuf) insertSQL(rel *relation, pl *payload, conflict []string, resolu
 	return sb.String()
 }
 
-func (b *sqlBuf) updateSQL(rel *relation, pl *payload, qp *queryParams) (string, *apiError) {
+func (b *sqlBuf) updateSQL(rel *relation, pl *payload, qp *queryParams, defaults bool) (string, *apiError) {
 	sets := make([]string, len(pl.keys))
 	for i, k := range pl.keys {
 		sets[i] = quoteIdent(k) + " = pgrst_body." + quoteIdent(k)
 	}
 	out := "UPDATE " + rel.qualified + " SET " + strings.Join(sets, ", ") +
-		" FROM (SELECT * FROM " + b.bodyRows(rel, pl, true) + ") pgrst_body"
+		" FROM (SELECT * FROM " + b.bodyRows(rel, pl, true, defaults) + ") pgrst_body"
 	where, aerr := b.whereSQL(rel, rel.qualified, qp)
 	if aerr != nil {
 		return "", aerr
@@ -272,7 +288,11 @@ func (s *Server) mutationResponse(req *apiRequest, res *execResult, headersOnly 
 		if inserted <= 0 && prefs.resolution == "merge-duplicates" {
 			status = http.StatusOK
 		}
-		if pa := prefs.applied(resolution != "", true); pa != "" {
+		parts := withMissing | withReturn
+		if resolution != "" {
+			parts |= withResolution
+		}
+		if pa := prefs.applied(parts); pa != "" {
 			h.Set("Preference-Applied", pa)
 		}
 	case http.MethodPatch:
@@ -281,7 +301,11 @@ func (s *Server) mutationResponse(req *apiRequest, res *execResult, headersOnly 
 		h.Set("Content-Range", contentRange(1, 0, total))
 	}
 	if method != http.MethodPost {
-		if pa := prefs.applied(false, true); pa != "" {
+		parts := withReturn
+		if method == http.MethodPatch {
+			parts |= withMissing
+		}
+		if pa := prefs.applied(parts); pa != "" {
 			h.Set("Preference-Applied", pa)
 		}
 	}

@@ -27,7 +27,8 @@ func optionsResponse(rel *relation) *response {
 }
 
 // root answers "/": a small OpenAPI 2.0 document listing the schema's
-// relations and their columns (enough for clients that ping the root).
+// relations and their columns, and its functions as /rpc/<name> (enough
+// for clients that ping the root).
 func (s *Server) root(r *http.Request, cache *schemaCache, schema string) (*response, *apiError) {
 	switch r.Method {
 	case http.MethodOptions:
@@ -68,6 +69,9 @@ func (s *Server) root(r *http.Request, cache *schemaCache, schema string) (*resp
 			}
 		}
 		doc.Definitions[name] = d
+	}
+	for name := range cache.routines[schema] {
+		doc.Paths["/rpc/"+name] = map[string]any{}
 	}
 	body, _ := json.Marshal(doc)
 	h := http.Header{}

@@ -11,7 +11,8 @@ type preferences struct {
 	resolution string // merge-duplicates, ignore-duplicates
 	ret        string // representation, minimal, headers-only
 	count      string // exact, planned, estimated
-	missing    string // default, null (accepted, not applied)
+	missing    string // default, null (insert and update)
+	params     string // single-object (function calls)
 	handling   string // strict, lenient
 	invalid    []string
 }
@@ -47,6 +48,8 @@ func parsePrefer(h http.Header) preferences {
 				setOnce(&p.count, val)
 			case "missing":
 				setOnce(&p.missing, val)
+			case "params":
+				setOnce(&p.params, val)
 			case "handling":
 				setOnce(&p.handling, val)
 			}
@@ -73,21 +76,35 @@ func (p *preferences) strictError() *apiError {
 // count=estimated are answered with an exact count here.
 func (p *preferences) shouldCount() bool { return p.count != "" }
 
-// applied renders Preference-Applied in PostgREST's order. withResolution
-// and withReturn select the parts the action honours.
-func (p *preferences) applied(withResolution, withReturn bool) string {
-	var parts []string
-	if withResolution && p.resolution != "" {
-		parts = append(parts, "resolution="+p.resolution)
+// applyDefaults reports whether columns missing from a body object take
+// their DEFAULT (Prefer: missing=default) instead of NULL.
+func (p *preferences) applyDefaults() bool { return p.missing == "default" }
+
+// Parts of Preference-Applied an action honours, besides count and handling.
+const (
+	withResolution = 1 << iota
+	withMissing
+	withReturn
+)
+
+// applied renders Preference-Applied in PostgREST's order (resolution,
+// missing, return, count, handling); parts selects what the action honours.
+func (p *preferences) applied(parts int) string {
+	var out []string
+	if parts&withResolution != 0 && p.resolution != "" {
+		out = append(out, "resolution="+p.resolution)
 	}
-	if withReturn && p.ret != "" {
-		parts = append(parts, "return="+p.ret)
+	if parts&withMissing != 0 && p.missing != "" {
+		out = append(out, "missing="+p.missing)
+	}
+	if parts&withReturn != 0 && p.ret != "" {
+		out = append(out, "return="+p.ret)
 	}
 	if p.count != "" {
-		parts = append(parts, "count="+p.count)
+		out = append(out, "count="+p.count)
 	}
 	if p.handling != "" {
-		parts = append(parts, "handling="+p.handling)
+		out = append(out, "handling="+p.handling)
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(out, ", ")
 }

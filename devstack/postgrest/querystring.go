@@ -77,12 +77,20 @@ type queryParams struct {
 	onConflict  []string
 	limit       *int64
 	offset      *int64
+	args        []qparam // function arguments (/rpc/ only), in query order
 }
 
 // parseQuery classifies and parses the query parameters the way PostgREST
 // does, reporting errors in its order (order, logic, columns, select,
 // filters, on_conflict). Embedded-resource parameters are refused.
-func parseQuery(raw string) (*queryParams, *apiError) {
+func parseQuery(raw string) (*queryParams, *apiError) { return parseQueryFor(raw, false) }
+
+// parseCallQuery parses the query of a function call: a parameter that is
+// not reserved, has no "." in its name and whose value has no operator is an
+// argument (kept in args), not a filter.
+func parseCallQuery(raw string) (*queryParams, *apiError) { return parseQueryFor(raw, true) }
+
+func parseQueryFor(raw string, call bool) (*queryParams, *apiError) {
 	qp := &queryParams{selectItems: []selectItem{{kind: selStar}}}
 	var orders, logics, filters []qparam
 	var sel, cols, onConflict *qparam
@@ -129,7 +137,11 @@ func parseQuery(raw string) (*queryParams, *apiError) {
 				qp.offset = &n
 			}
 		default:
-			filters = append(filters, p)
+			if call && !strings.Contains(p.key, ".") && !hasOperator(p.val) {
+				qp.args = append(qp.args, p)
+			} else {
+				filters = append(filters, p)
+			}
 		}
 	}
 	for _, p := range orders {
@@ -265,4 +277,27 @@ func fastFilter(v string) (opExpr, bool) {
 		kind = opQuant
 	}
 	return opExpr{kind: kind, op: op, val: v[i+1:]}, true
+}
+
+// hasOperator reports whether a query value reads as a filter, like
+// PostgREST's QueryParams.hasOperator and hasFtsOperator: its first
+// "."-separated part is "is", "in", an operator name, or "not" followed by
+// more, or a full-text operator comes before a "(".
+func hasOperator(val string) bool {
+	parts := strings.Split(val, ".")
+	switch {
+	case parts[0] == "not" && len(parts) > 1, parts[0] == "is", parts[0] == "in":
+		return true
+	case argOperators[parts[0]]:
+		return true
+	}
+	head, _, found := strings.Cut(val, "(")
+	return found && ftsFuncs[head] != ""
+}
+
+// argOperators are the operator names PostgREST's hasOperator knows.
+var argOperators = map[string]bool{
+	"eq": true, "gte": true, "gt": true, "lte": true, "lt": true, "neq": true, "like": true, "ilike": true,
+	"cs": true, "cd": true, "ov": true, "sl": true, "sr": true, "nxr": true, "nxl": true, "adj": true,
+	"match": true, "imatch": true, "fts": true, "plfts": true, "phfts": true, "wfts": true,
 }

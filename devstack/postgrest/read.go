@@ -3,6 +3,7 @@ package postgrest
 import (
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // read answers GET and HEAD:
@@ -10,57 +11,21 @@ import (
 //	SELECT <count>, count(t), coalesce(json_agg(t), '[]')::text, NULL, NULL
 //	FROM (SELECT <items> FROM <rel> WHERE … ORDER BY … LIMIT … OFFSET …) t
 func (s *Server) read(req *apiRequest) (*response, *apiError) {
-	rel := req.rel
 	b := &sqlBuf{}
-	src := rel.qualified
-	items, aerr := b.selectList(rel, src, req.qp.selectItems)
-	if aerr != nil {
-		return nil, aerr
-	}
-	where, aerr := b.whereSQL(rel, src, req.qp)
-	if aerr != nil {
-		return nil, aerr
-	}
-	order, aerr := b.orderSQL(rel, src, req.qp.order)
-	if aerr != nil {
-		return nil, aerr
-	}
-	head := req.r.Method == http.MethodHead
-	b.WriteString("SELECT ")
-	if req.prefs.shouldCount() {
-		b.WriteString("(SELECT pg_catalog.count(*) FROM " + src)
-		if where != "" {
-			b.WriteString(" WHERE " + where)
-		}
-		b.WriteString(")")
-	} else {
-		b.WriteString("NULL::int8")
-	}
-	b.WriteString(", pg_catalog.count(_postgrest_t), ")
+	var body string
 	switch {
-	case head:
-		b.WriteString("NULL::text")
+	case req.r.Method == http.MethodHead:
+		body = "NULL::text"
 	case req.media == mediaSingular:
-		b.WriteString("coalesce((json_agg(_postgrest_t)->0)::text, 'null')")
+		body = "coalesce((json_agg(_postgrest_t)->0)::text, 'null')"
 	default:
-		b.WriteString("coalesce(json_agg(_postgrest_t), '[]')::text")
+		body = "coalesce(json_agg(_postgrest_t), '[]')::text"
 	}
-	b.WriteString(", NULL::text, NULL::int8 FROM (SELECT " + items + " FROM " + src)
-	if where != "" {
-		b.WriteString(" WHERE " + where)
+	stmt, aerr := b.pageSQL(req.rel, req.rel.qualified, req.rel.qualified, req, body)
+	if aerr != nil {
+		return nil, aerr
 	}
-	if order != "" {
-		b.WriteString(" ORDER BY " + order)
-	}
-	if n := req.top.size(); n >= 0 {
-		b.WriteString(" LIMIT " + strconv.FormatInt(n, 10))
-	}
-	if req.top.lo != 0 {
-		b.WriteString(" OFFSET " + strconv.FormatInt(req.top.lo, 10))
-	}
-	b.WriteString(") _postgrest_t")
-
-	res, aerr := s.run(req, b.String(), b.args, false)
+	res, aerr := s.run(req, stmt, b.args, txOptions{})
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -81,10 +46,58 @@ func (s *Server) read(req *apiRequest) (*response, *apiError) {
 		return nil, singularError(res.page)
 	}
 	s.contentHeaders(h, req)
-	if pa := req.prefs.applied(false, false); pa != "" {
+	if pa := req.prefs.applied(0); pa != "" {
 		h.Set("Preference-Applied", pa)
 	}
 	return &response{status: status, header: h, body: res.body}, nil
+}
+
+// pageSQL renders the statement that reads a page of rows from from (a
+// relation, or a CTE with an alias), whose columns are qualified by qual:
+//
+//	SELECT <count>, pg_catalog.count(_postgrest_t), <body>, NULL::text, NULL::int8
+//	FROM (SELECT <items> FROM <from> WHERE … ORDER BY … LIMIT … OFFSET …) _postgrest_t
+//
+// The count, when wanted, is of every row the filters let through.
+func (b *sqlBuf) pageSQL(rel *relation, from, qual string, req *apiRequest, body string) (string, *apiError) {
+	items, aerr := b.selectList(rel, qual, req.qp.selectItems)
+	if aerr != nil {
+		return "", aerr
+	}
+	where, aerr := b.whereSQL(rel, qual, req.qp)
+	if aerr != nil {
+		return "", aerr
+	}
+	order, aerr := b.orderSQL(rel, qual, req.qp.order)
+	if aerr != nil {
+		return "", aerr
+	}
+	var sb strings.Builder
+	sb.WriteString("SELECT ")
+	if req.prefs.shouldCount() {
+		sb.WriteString("(SELECT pg_catalog.count(*) FROM " + from)
+		if where != "" {
+			sb.WriteString(" WHERE " + where)
+		}
+		sb.WriteString(")")
+	} else {
+		sb.WriteString("NULL::int8")
+	}
+	sb.WriteString(", pg_catalog.count(_postgrest_t), " + body + ", NULL::text, NULL::int8 FROM (SELECT " + items + " FROM " + from)
+	if where != "" {
+		sb.WriteString(" WHERE " + where)
+	}
+	if order != "" {
+		sb.WriteString(" ORDER BY " + order)
+	}
+	if n := req.top.size(); n >= 0 {
+		sb.WriteString(" LIMIT " + strconv.FormatInt(n, 10))
+	}
+	if req.top.lo != 0 {
+		sb.WriteString(" OFFSET " + strconv.FormatInt(req.top.lo, 10))
+	}
+	sb.WriteString(") _postgrest_t")
+	return sb.String(), nil
 }
 
 func singularError(n int64) *apiError {

@@ -10,12 +10,16 @@ import (
 
 // column is one column of a relation in the schema cache.
 type column struct {
-	name     string
-	num      int
-	typ      string
-	notNull  bool
-	dflt     *string
-	position int // index in relation.columns
+	name    string
+	num     int
+	typ     string
+	notNull bool
+	dflt    *string
+	// missingDefault is the SQL expression Prefer: missing=default writes
+	// when the column is absent from a body object: the column's DEFAULT,
+	// else its domain's, or the next value of its identity sequence.
+	missingDefault *string
+	position       int // index in relation.columns
 }
 
 // relation is a table, view, materialized view or foreign table.
@@ -38,7 +42,8 @@ func (r *relation) isTable() bool { return r.kind == "r" || r.kind == "p" }
 
 // schemaCache is an immutable snapshot of the exposed schemas.
 type schemaCache struct {
-	rels map[string]map[string]*relation // schema -> name -> relation
+	rels     map[string]map[string]*relation  // schema -> name -> relation
+	routines map[string]map[string][]*routine // schema -> name -> overloads
 }
 
 func (c *schemaCache) lookup(schema, name string) *relation { return c.rels[schema][name] }
@@ -53,10 +58,24 @@ WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')`
 const columnsSQL = `
 SELECT a.attrelid::int8, a.attnum::int4, a.attname::text,
        pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid),
+       CASE
+         WHEN a.attgenerated <> '' THEN NULL
+         WHEN a.attidentity = 'd' THEN (
+           SELECT pg_catalog.format('pg_catalog.nextval(%L::regclass)',
+                    pg_catalog.quote_ident(sn.nspname) || '.' || pg_catalog.quote_ident(sc.relname))
+           FROM pg_catalog.pg_depend dep
+           JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
+           JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+           WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = a.attrelid
+             AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
+         WHEN d.adbin IS NOT NULL THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+         WHEN t.typtype = 'd' THEN pg_catalog.pg_get_expr(t.typdefaultbin, 0)
+       END
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
   AND a.attnum > 0 AND NOT a.attisdropped
@@ -111,7 +130,7 @@ func loadSchemaCache(ctx context.Context, conn *pgx.Conn, schemas []string) (*sc
 	var oid int64
 	var col column
 	rows, _ = conn.Query(ctx, columnsSQL, schemas)
-	_, err = pgx.ForEachRow(rows, []any{&oid, &col.num, &col.name, &col.typ, &col.notNull, &col.dflt}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&oid, &col.num, &col.name, &col.typ, &col.notNull, &col.dflt, &col.missingDefault}, func() error {
 		if rel := byOID[oid]; rel != nil {
 			cc := col
 			cc.position = len(rel.columns)
@@ -139,6 +158,9 @@ func loadSchemaCache(ctx context.Context, conn *pgx.Conn, schemas []string) (*sc
 		return nil, fmt.Errorf("introspect indexes: %w", err)
 	}
 	if err := traceViewKeys(ctx, conn, schemas, byOID); err != nil {
+		return nil, err
+	}
+	if c.routines, err = loadRoutines(ctx, conn, schemas); err != nil {
 		return nil, err
 	}
 	return c, nil

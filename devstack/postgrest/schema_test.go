@@ -115,7 +115,8 @@ func TestMethodsAndPaths(t *testing.T) {
 	}{
 		{"GET", "/a/b/c", 404, "PGRST125"},
 		{"GET", "/rest/v1/t/extra/x", 404, "PGRST125"},
-		{"POST", "/rpc/fn", 400, "PGRST127"},
+		{"POST", "/rpc/fn", 404, "PGRST202"},
+		{"PATCH", "/rpc/fn", 405, "PGRST101"},
 		{"PUT", "/t?id=eq.1", 400, "PGRST127"},
 		{"TRACE", "/t", 405, "PGRST117"},
 		{"GET", "/t?select=x:a(*)", 400, "PGRST127"},

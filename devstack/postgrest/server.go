@@ -1,9 +1,10 @@
 // Package postgrest is a PostgREST-compatible HTTP server for the dev stack
 // and the tests: it exposes the tables and views of configured PostgreSQL
-// schemas with PostgREST's URL grammar, headers, status codes and error
-// envelope, and runs each request in one transaction under the role taken
-// from the request's JWT, so grants and row-level security are enforced by
-// PostgreSQL itself. It also runs the PostgREST conformance cases.
+// schemas, and their functions under /rpc/, with PostgREST's URL grammar,
+// headers, status codes and error envelope, and runs each request in one
+// transaction under the role taken from the request's JWT, so grants
+// (EXECUTE included) and row-level security are enforced by PostgreSQL
+// itself. It also runs the PostgREST conformance cases.
 package postgrest
 
 import (
@@ -190,7 +191,7 @@ func (s *Server) handle(r *http.Request) *response {
 	case len(segs) == 0:
 		resp, aerr = s.root(r, cache, schema)
 	case len(segs) == 2:
-		aerr = notImplemented("calling functions (/rpc/" + segs[1] + ") is not supported by this server")
+		resp, aerr = s.callRequest(r, cache, schema, negotiated, segs[1], auth)
 	default:
 		resp, aerr = s.relationRequest(r, cache, schema, negotiated, segs[0], auth)
 	}

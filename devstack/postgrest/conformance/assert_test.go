@@ -81,7 +81,7 @@ func TestLoadCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) != 136 || cases[0].ID != 1000 || cases[len(cases)-1].ID != 10214 {
+	if len(cases) != 170 || cases[0].ID != 1000 || cases[len(cases)-1].ID != 10214 {
 		t.Errorf("loaded %d cases, first %d, last %d", len(cases), cases[0].ID, cases[len(cases)-1].ID)
 	}
 	r := &Runner{DBUser: "postgres"}
