@@ -15,9 +15,10 @@ import (
 	"github.com/pmoves/model-registry/registry"
 )
 
-// catalogueRel is read by catalogue reads and by nothing else the API does,
-// so its reads count catalogue reads.
-const catalogueRel = "tensorzero_passthrough"
+// catalogueRel is called by every read of the catalogue (first, to learn
+// whether it changed) and by nothing else the API does, so its calls count
+// catalogue reads.
+const catalogueRel = "registry_catalog_version"
 
 func configTTL(ttl time.Duration) func(*api.Config) {
 	return func(c *api.Config) { c.ConfigTTL = ttl }

@@ -99,7 +99,9 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rel := path.Base(r.URL.Path)
 	var h *hold
 	var fail bool
-	if r.Method == http.MethodGet {
+	// A function call is a read too: the configuration cache asks for the
+	// catalogue's version before it reads the catalogue.
+	if r.Method == http.MethodGet || strings.Contains(r.URL.Path, "/rpc/") {
 		u.mu.Lock()
 		if u.reads == nil {
 			u.reads = map[string]int{}
@@ -109,6 +111,15 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(u.holds, rel)
 		fail = u.fails[rel]
 		u.mu.Unlock()
+	}
+	if h != nil && r.Body != nil {
+		// Read a held call's body first: the server notices a client that
+		// went away (and cancels r.Context()) only once the body is read.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	if h != nil && h.answered {
 		defer close(h.finished)
@@ -145,7 +156,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.h.ServeHTTP(w, r)
 }
 
-// readsOf counts the GETs of rel so far.
+// readsOf counts the GETs of rel (and the calls of function rel) so far.
 func (u *upstream) readsOf(rel string) int {
 	u.mu.Lock()
 	defer u.mu.Unlock()

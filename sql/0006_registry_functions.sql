@@ -84,7 +84,7 @@ $$;
 -- registry_record_deployments applies a batch of GPU node events in order.
 -- Each element of p_events is {model_id (a UUID) | provider_type +
 -- provider_model_id, node_id, runtime (the deployment's provider_type),
--- status, vram_allocated_mb, error_message, observed_at}. The model named
+-- status, vram_allocated_mb, error_message, observed_at, force}. The model named
 -- by the provider's id resolves among models of providers of provider_type;
 -- several resolve to the one whose model and provider are active, else the
 -- event is a conflict naming the providers.
@@ -92,13 +92,16 @@ $$;
 -- Each event is upserted on (model, node) in a savepoint of its own, so one
 -- failing event fails alone. A deployment whose state was observed later
 -- than the event is left as it is (applied false): reordered or redelivered
--- events cannot flip a state back. last_seen_at only moves forward;
+-- events cannot flip a state back (force, for a registration through the
+-- API, applies it whatever the stored time). last_seen_at only moves forward;
 -- loaded_at is the observation time when the deployment turns loaded and
 -- stays while it stays loaded. The row lock of the upsert orders replicas
 -- applying events of one pair at once.
 --
--- Answers one element per event, in order: {"deployment": row, "applied"}
--- or {"error": "not_found" | "conflict" | "invalid", "message"}.
+-- Answers one element per event, in order: {"deployment": row, "applied",
+-- "created"} (created: the event inserted the pair's row, xmax = 0 of the
+-- upsert) or {"error":
+-- "not_found" | "conflict" | "invalid", "message"}.
 CREATE OR REPLACE FUNCTION pmoves_core.registry_record_deployments(p_events jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -114,8 +117,9 @@ DECLARE
   names text;
   observed timestamptz;
   st text;
-  dep pmoves_core.model_deployments;
+  dep jsonb;
   applied boolean;
+  created boolean;
 BEGIN
   IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
     RAISE EXCEPTION 'p_events must be a JSON array' USING ERRCODE = '22023';
@@ -168,14 +172,17 @@ BEGIN
                                       ELSE EXCLUDED.state_observed_at END,
              last_seen_at      = greatest(d.last_seen_at, EXCLUDED.last_seen_at),
              state_observed_at = EXCLUDED.state_observed_at
-       WHERE d.state_observed_at IS NULL OR d.state_observed_at <= EXCLUDED.state_observed_at
-      RETURNING d.* INTO dep;
+       WHERE coalesce((ev->>'force')::boolean, false)
+          OR d.state_observed_at IS NULL OR d.state_observed_at <= EXCLUDED.state_observed_at
+      RETURNING to_jsonb(d.*), d.xmax = 0 INTO dep, created;
       applied := FOUND;
       IF NOT applied THEN
-        SELECT * INTO dep FROM pmoves_core.model_deployments
-         WHERE model_id = model AND node_id = ev->>'node_id';
+        created := false;
+        SELECT to_jsonb(d.*) INTO dep FROM pmoves_core.model_deployments d
+         WHERE d.model_id = model AND d.node_id = ev->>'node_id';
       END IF;
-      out := out || jsonb_build_array(jsonb_build_object('deployment', to_jsonb(dep), 'applied', applied));
+      out := out || jsonb_build_array(jsonb_build_object('deployment', dep, 'applied', applied,
+                                                     'created', created));
     EXCEPTION
       WHEN foreign_key_violation THEN
         out := out || jsonb_build_array(jsonb_build_object('error', 'not_found', 'message',

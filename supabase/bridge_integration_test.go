@@ -248,11 +248,11 @@ func TestIntegrationBridgeMixedBatch(t *testing.T) {
 		t.Errorf("applied %d, want 6", got)
 	}
 	got := reqs.take()
-	// The batch, then the discovered model's two events: two inserts; the
-	// updates of exist and dup are the only PATCHes; the models are resolved
-	// in one read, and the discovered one read back once.
-	if got["POST model_deployments"] != 2 || got["PATCH model_deployments"] != 2 || got["GET v_models"] != 2 {
-		t.Errorf("requests %v: want 2 deployment inserts, 2 PATCHes, 2 model reads", got)
+	// The batch in one call, then the discovered model's two events in
+	// another; the discovered model is written and read back once.
+	if got["POST rpc/registry_record_deployments"] != 2 || got["POST model_deployments"] != 0 ||
+		got["PATCH model_deployments"] != 0 || got["GET v_models"] != 1 {
+		t.Errorf("requests %v: want 2 calls of registry_record_deployments and 1 model read", got)
 	}
 	t.Logf("requests: %v", got)
 
@@ -269,8 +269,12 @@ func TestIntegrationBridgeMixedBatch(t *testing.T) {
 		t.Errorf("exist: %+v", st)
 	}
 	check(b.ID, "dup", registry.StatusUnloaded)
-	m, err := c.resolveProviderModel(context.Background(), registry.ProviderVLLM, "acme/new-7b")
+	discovered, _, err := c.ListModels(context.Background(), registry.ModelFilter{Active: ptr(false), Q: "acme/new-7b"})
 	ok(t, err)
+	if len(discovered) != 1 {
+		t.Fatalf("discovered models: %+v", discovered)
+	}
+	m := discovered[0].ID
 	check(m, "x", registry.StatusLoaded)
 	check(m, "y", registry.StatusLoaded)
 	changes := n.changeIDs(t)
@@ -279,9 +283,9 @@ func TestIntegrationBridgeMixedBatch(t *testing.T) {
 	}
 }
 
-// A model deleted while its event waits fails the bulk insert (a foreign
-// key): the batch is recorded pair by pair, and only that event is
-// terminated.
+// A model deleted while its event waits fails that event alone (a foreign
+// key, caught in its savepoint): the batch is still one call, and only that
+// event is terminated.
 func TestIntegrationBridgeBulkFailure(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, dbtest.TemplateEmpty)
@@ -303,8 +307,8 @@ func TestIntegrationBridgeBulkFailure(t *testing.T) {
 	if got := br.applied(); got != 3 {
 		t.Errorf("applied %d, want 3", got)
 	}
-	if got := reqs.take(); got["POST model_deployments"] != 5 {
-		t.Errorf("requests %v: want the failed bulk insert and one per event", got)
+	if got := reqs.take(); got["POST rpc/registry_record_deployments"] != 1 || len(got) != 1 {
+		t.Errorf("requests %v: want one call", got)
 	}
 	if rows := e.count(t, "SELECT count(*) FROM pmoves_core.model_deployments"); rows != 3 {
 		t.Errorf("%d deployments, want 3", rows)

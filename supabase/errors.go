@@ -192,17 +192,6 @@ func (c *Client) redact(s string) string {
 	return strings.ReplaceAll(s, c.key, "[REDACTED]")
 }
 
-// withKind returns a copy of err's *Error that matches kind instead.
-func withKind(err error, kind error) error {
-	var e *Error
-	if !errors.As(err, &e) {
-		return err
-	}
-	cp := *e
-	cp.kind = kind
-	return &cp
-}
-
 // described gives a PostgREST error a message fit for the API's caller while
 // keeping the *Error (and so its kind) reachable through errors.As/Is.
 type described struct {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,19 +57,21 @@ func (e *env) observed(t *testing.T) (*Client, *requestLog) {
 type batchResult struct {
 	d       registry.Deployment
 	applied bool
+	created bool
 	err     error
 }
 
-// recordBatch calls RecordDeployments and zips its answers.
+// recordBatch records a batch as RecordDeployments does and zips the
+// answers, with whether each event created its pair.
 func recordBatch(t *testing.T, c *Client, regs []registry.DeploymentRegistration, observed []time.Time) []batchResult {
 	t.Helper()
-	ds, applied, errs := c.RecordDeployments(context.Background(), regs, observed)
-	if len(ds) != len(regs) || len(applied) != len(regs) || len(errs) != len(regs) {
-		t.Fatalf("%d events, answers %d/%d/%d", len(regs), len(ds), len(applied), len(errs))
+	ds, applied, created, errs := c.recordDeployments(context.Background(), regs, observed, false)
+	if len(ds) != len(regs) || len(applied) != len(regs) || len(created) != len(regs) || len(errs) != len(regs) {
+		t.Fatalf("%d events, answers %d/%d/%d/%d", len(regs), len(ds), len(applied), len(created), len(errs))
 	}
 	out := make([]batchResult, len(regs))
 	for i := range out {
-		out[i] = batchResult{ds[i], applied[i], errs[i]}
+		out[i] = batchResult{ds[i], applied[i], created[i], errs[i]}
 	}
 	return out
 }
@@ -80,8 +79,16 @@ func recordBatch(t *testing.T, c *Client, regs []registry.DeploymentRegistration
 // state reads the deployment of (model, node) with its observation time.
 func (e *env) state(t *testing.T, modelID, node string) deploymentState {
 	t.Helper()
-	return must(e.c.deploymentState(context.Background(), modelID, node))(t)
+	rows := must(execRows[deploymentState](context.Background(), e.c, e.c.pg.From(tableDeployments).
+		Select("*", "", false).Eq("model_id", modelID).Eq("node_id", node)))(t)
+	if len(rows) != 1 {
+		t.Fatalf("%d deployments of %s on %q", len(rows), modelID, node)
+	}
+	return rows[0]
 }
+
+// oneCall is the request log of one registry_record_deployments call.
+var oneCall = map[string]int{"POST rpc/registry_record_deployments": 1}
 
 // base is a whole microsecond, as PostgreSQL stores times.
 func base() time.Time { return time.Now().UTC().Truncate(time.Second).Add(-time.Hour) }
@@ -93,9 +100,8 @@ func wantRequests(t *testing.T, got, want map[string]int) {
 	}
 }
 
-// A burst of new pairs is one bulk insert (and one read to resolve the
-// models named by provider id); delivered again, it is one guarded update
-// per event, after a read of the pairs split to fit the URL budget.
+// A burst of new pairs is one call; delivered again, also one call, each
+// event applied again (harmlessly) by its guarded update.
 func TestIntegrationRecordDeploymentsBulk(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, dbtest.TemplateEmpty)
@@ -126,11 +132,10 @@ func TestIntegrationRecordDeploymentsBulk(t *testing.T) {
 		regs[i], observed[i] = r, t0.Add(time.Duration(i)*time.Millisecond)
 	}
 	res := recordBatch(t, c, regs, observed)
-	wantRequests(t, reqs.take(), map[string]int{"GET v_models": 1, "POST model_deployments": 1})
+	wantRequests(t, reqs.take(), oneCall)
 	for i, r := range res {
 		m := models[i%len(models)]
-		if r.err != nil || !r.applied || r.d.ModelID != m.ID || r.d.NodeID != regs[i].NodeID ||
-			!r.d.CreatedAt.Equal(r.d.UpdatedAt) {
+		if r.err != nil || !r.applied || !r.created || r.d.ModelID != m.ID || r.d.NodeID != regs[i].NodeID {
 			t.Fatalf("event %d: %+v", i, r)
 		}
 		st := e.state(t, m.ID, regs[i].NodeID)
@@ -151,12 +156,9 @@ func TestIntegrationRecordDeploymentsBulk(t *testing.T) {
 	// Redelivered: every pair exists and the state is as old as the event,
 	// so each is applied again (harmless) through the guarded update.
 	res = recordBatch(t, c, regs, observed)
-	got := reqs.take()
-	if got["GET model_deployments"] < 2 || got["PATCH model_deployments"] != n || got["POST model_deployments"] != 1 {
-		t.Errorf("redelivery requests = %v, want 1 POST, the pairs read in several GETs, %d PATCHes", got, n)
-	}
+	wantRequests(t, reqs.take(), oneCall)
 	for i, r := range res {
-		if r.err != nil || !r.applied || r.d.CreatedAt.Equal(r.d.UpdatedAt) {
+		if r.err != nil || !r.applied || r.created || r.d.CreatedAt.Equal(r.d.UpdatedAt) {
 			t.Fatalf("redelivered event %d: %+v", i, r)
 		}
 	}
@@ -167,8 +169,7 @@ func TestIntegrationRecordDeploymentsBulk(t *testing.T) {
 
 // One batch mixing new pairs, existing pairs, a duplicate pair, an older
 // event after a newer one, unknown and ambiguous models and an invalid
-// event: each event gets what it would alone, with one read, one insert and
-// one update per event that changes an existing pair.
+// event: each event gets what it would alone, in one call.
 func TestIntegrationRecordDeploymentsMixed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, dbtest.TemplateEmpty)
@@ -235,15 +236,11 @@ func TestIntegrationRecordDeploymentsMixed(t *testing.T) {
 			t.Errorf("event %d: %v", i, r.err)
 		case r.applied != ev.applied:
 			t.Errorf("event %d: applied %v, want %v", i, r.applied, ev.applied)
-		case r.applied && r.d.CreatedAt.Equal(r.d.UpdatedAt) != ev.creating:
-			t.Errorf("event %d: created %v updated %v, creating %v", i, r.d.CreatedAt, r.d.UpdatedAt, ev.creating)
+		case r.created != ev.creating:
+			t.Errorf("event %d: created %v, want %v", i, r.created, ev.creating)
 		}
 	}
-	// Models of 7, 8 and 11 resolved in one read; all new pairs in one
-	// insert; the existing ones read at once; PATCHes for 1, 4 and 6 only:
-	// 2, 5 and 10 are older than a state already known.
-	wantRequests(t, reqs.take(), map[string]int{"GET v_models": 1, "POST model_deployments": 1,
-		"GET model_deployments": 1, "PATCH model_deployments": 3})
+	wantRequests(t, reqs.take(), oneCall)
 
 	check := func(model, node string, status registry.DeploymentStatus, observedAt, seen time.Time, loadedAt *time.Time) {
 		t.Helper()
@@ -267,9 +264,9 @@ func TestIntegrationRecordDeploymentsMixed(t *testing.T) {
 	}
 }
 
-// A bulk insert that fails for one row (a model that does not exist, a
-// foreign key violation) is retried pair by pair: only that event fails.
-func TestIntegrationRecordDeploymentsBulkFailureFallsBack(t *testing.T) {
+// An event whose model does not exist (a foreign key violation) fails
+// alone: the others of its batch are recorded.
+func TestIntegrationRecordDeploymentsFailureFailsAlone(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, dbtest.TemplateEmpty)
 	c, reqs := e.observed(t)
@@ -291,10 +288,7 @@ func TestIntegrationRecordDeploymentsBulkFailureFallsBack(t *testing.T) {
 			t.Errorf("event %d: %+v", i, res[i])
 		}
 	}
-	// The bulk insert, then one per event; the pair's second event finds
-	// its row and updates it.
-	wantRequests(t, reqs.take(), map[string]int{"POST model_deployments": 5, "GET model_deployments": 1,
-		"PATCH model_deployments": 1})
+	wantRequests(t, reqs.take(), oneCall)
 	if st := e.state(t, a.ID, "n2"); st.Status != registry.StatusUnloaded {
 		t.Errorf("n2 is %s, want unloaded", st.Status)
 	}
@@ -303,8 +297,7 @@ func TestIntegrationRecordDeploymentsBulkFailureFallsBack(t *testing.T) {
 	}
 }
 
-// An unavailable store fails every event of the batch with one request: a
-// retry pair by pair would only multiply the load on a struggling server.
+// An unavailable store fails every event of the batch, after one request.
 func TestRecordDeploymentsUnavailableNoFallback(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int32
@@ -330,84 +323,5 @@ func TestRecordDeploymentsUnavailableNoFallback(t *testing.T) {
 	}
 	if n := hits.Load(); n != 1 {
 		t.Errorf("%d requests, want 1", n)
-	}
-}
-
-func TestSplitConds(t *testing.T) {
-	long := strings.Repeat("x", filterBudget)
-	for name, conds := range map[string][]string{
-		"none":  nil,
-		"one":   {"a"},
-		"many":  strings.Split(strings.Repeat("and(model_id.eq.\"m\",node_id.eq.\"some node\") ", 300), " ")[:300],
-		"long":  {"a", long, "b", long},
-		"first": {long, "a"},
-	} {
-		spans := splitConds(conds)
-		next := 0
-		for _, s := range spans {
-			size := 0
-			for _, c := range conds[s[0]:s[1]] {
-				size += len(url.QueryEscape(c)) + 3
-			}
-			if s[0] != next || s[1] <= s[0] || (size > filterBudget && s[1]-s[0] > 1) {
-				t.Errorf("%s: span %v (size %d) after %d", name, s, size, next)
-			}
-			next = s[1]
-		}
-		if next != len(conds) {
-			t.Errorf("%s: spans %v cover %d of %d", name, spans, next, len(conds))
-		}
-		if name == "many" && len(spans) < 2 {
-			t.Errorf("many: %d spans", len(spans))
-		}
-	}
-}
-
-// TestIntegrationRecordDeploymentsSlowStore: a batch is many requests, and
-// each has the client's deadline; the batch as a whole does not, so a slow
-// database costs time, not the end of the batch.
-func TestIntegrationRecordDeploymentsSlowStore(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, dbtest.TemplateEmpty)
-	p := e.provider(t, "ollama_local", registry.ProviderOllama)
-	m := e.model(t, p.ID, "m", "model:7b")
-	target, err := url.Parse(e.restURL)
-	ok(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
-	const delay, deadline = 100 * time.Millisecond, time.Second
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(delay)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(slow.Close)
-	// Each request takes a little over 100 ms, far within its deadline of a
-	// second; the batch below takes 3 requests and 8 rounds of 4 updates,
-	// over 1.1 s.
-	c, err := New(Config{URL: slow.URL + target.Path, ServiceKey: signKey(t, jwtSecret, "service_role"),
-		Timeout: deadline})
-	ok(t, err)
-	t.Cleanup(c.Close)
-
-	const n = 32
-	regs := make([]registry.DeploymentRegistration, n)
-	observed := make([]time.Time, n)
-	t0 := base()
-	for i := range n {
-		regs[i] = registry.DeploymentRegistration{ModelID: m.ID, NodeID: fmt.Sprintf("gpu-%02d", i), ProviderType: registry.DeployOllama}
-		observed[i] = t0
-	}
-	recordBatch(t, e.c, regs, observed) // the pairs exist
-	for i := range observed {
-		observed[i] = t0.Add(time.Second)
-		regs[i].Status = registry.StatusUnloaded
-	}
-	start := time.Now()
-	for i, r := range recordBatch(t, c, regs, observed) {
-		if r.err != nil || !r.applied {
-			t.Fatalf("event %d of a batch that took %s: %v %+v", i, time.Since(start), r.err, r)
-		}
-	}
-	if took := time.Since(start); took < deadline {
-		t.Errorf("the batch took %s; the test needs it longer than one request's deadline", took)
 	}
 }

@@ -1,13 +1,10 @@
 package supabase
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/pmoves/model-registry/registry"
 )
@@ -165,42 +162,6 @@ func (c *Client) DeleteMapping(ctx context.Context, key registry.MappingKey) (st
 		return "", fmt.Errorf("mapping %s/%s/%s: %w", key.Service, key.Function, key.Variant, registry.ErrNotFound)
 	}
 	return rows[0].ID, nil
-}
-
-// inChunk bounds the ids of one in.(…) filter, so a URL stays well below
-// the 8 KiB that servers and proxies accept.
-const inChunk = 100
-
-// mappingsUsing lists the keys of every mapping, active or not, whose
-// model_id is one of modelIDs. It reads the table, not the view, pages past
-// the max-rows cap, and splits long id lists.
-func (c *Client) mappingsUsing(ctx context.Context, modelIDs []string) ([]registry.MappingKey, error) {
-	var keys []registry.MappingKey
-	for ids := range slices.Chunk(modelIDs, inChunk) {
-		q := newQuery("service_name,function_name,variant_name").in("model_id", ids).
-			order("service_name.asc,function_name.asc,variant_name.asc")
-		rows, err := listAll[registry.MappingKey](ctx, c, tableMappings, q)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, rows...)
-	}
-	slices.SortFunc(keys, func(a, b registry.MappingKey) int {
-		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.Function, b.Function),
-			strings.Compare(a.Variant, b.Variant))
-	})
-	return keys, nil
-}
-
-// deleteMappingsOf deletes every mapping whose model_id is one of modelIDs.
-func (c *Client) deleteMappingsOf(ctx context.Context, modelIDs []string) error {
-	for ids := range slices.Chunk(modelIDs, inChunk) {
-		q := newQuery("").in("model_id", ids).encode()
-		if _, err := c.do(ctx, http.MethodDelete, tableMappings, q, "return=minimal", nil); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // ServiceModels lists the routes of a service as the platform's

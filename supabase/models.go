@@ -292,31 +292,3 @@ func (c *Client) modelView(ctx context.Context, m registry.Model) registry.Model
 	}
 	return m
 }
-
-// DeleteModel removes a model. Without cascade it fails with
-// *registry.InUseError while mappings route to it as their model_id. A
-// mapping that names it only as fallback_model_id does not block: the
-// foreign key (ON DELETE SET NULL) clears that fallback. With cascade the
-// mappings routing to it are deleted first. Its aliases and deployments go
-// with it (ON DELETE CASCADE).
-func (c *Client) DeleteModel(ctx context.Context, id string, cascade bool) error {
-	ctx, cancel := c.callContext(ctx)
-	defer cancel()
-	if err := checkID(id); err != nil {
-		return err
-	}
-	if cascade {
-		if err := c.deleteMappingsOf(ctx, []string{id}); err != nil {
-			return err
-		}
-	} else {
-		users, err := c.mappingsUsing(ctx, []string{id})
-		if err != nil {
-			return err
-		}
-		if len(users) > 0 {
-			return &registry.InUseError{Resource: registry.ResourceModel, ID: id, Mappings: users}
-		}
-	}
-	return c.deleteByID(ctx, tableModels, "model", id)
-}

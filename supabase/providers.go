@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 
 	"github.com/pmoves/model-registry/registry"
@@ -160,55 +159,6 @@ func patchByID[T any](ctx context.Context, c *Client, table, resource, id string
 		return zero, notFound(resource, id)
 	}
 	return one(c, rows)
-}
-
-// DeleteProvider removes a provider. Without cascade it fails with
-// *registry.InUseError while the provider has models, naming the mappings
-// that route to them (or, without mappings, the models). With cascade it
-// deletes those mappings, then the models (their aliases and deployments go
-// with them by foreign key), then the provider. PostgREST offers no
-// transaction across requests: a cascade cut short leaves part of it done,
-// and running it again finishes it.
-func (c *Client) DeleteProvider(ctx context.Context, id string, cascade bool) error {
-	ctx, cancel := c.callContext(ctx)
-	defer cancel()
-	if err := checkID(id); err != nil {
-		return err
-	}
-	type modelRef struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}
-	models, err := listAll[modelRef](ctx, c, tableModels,
-		newQuery("id,name").eq("provider_id", id).order("name.asc,id.asc"))
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(models))
-	for i, m := range models {
-		ids[i] = m.ID
-	}
-	if len(models) > 0 && !cascade {
-		users, err := c.mappingsUsing(ctx, ids)
-		if err != nil {
-			return err
-		}
-		e := &registry.InUseError{Resource: registry.ResourceProvider, ID: id, Mappings: users}
-		for _, m := range models {
-			e.Models = append(e.Models, m.Name)
-		}
-		return e
-	}
-	if len(models) > 0 {
-		if err := c.deleteMappingsOf(ctx, ids); err != nil {
-			return err
-		}
-		if _, err := c.do(ctx, http.MethodDelete, tableModels, newQuery("").eq("provider_id", id).encode(),
-			"return=minimal", nil); err != nil {
-			return translateDelete(err, "provider", id)
-		}
-	}
-	return c.deleteByID(ctx, tableProviders, "provider", id)
 }
 
 // deleteByID deletes one row; no row is ErrNotFound.

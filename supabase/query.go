@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/pmoves/model-registry/registry"
-	"github.com/supabase-community/postgrest-go"
 )
 
 // Tables and views of sql/0001_core.sql and sql/0002_views_and_access.sql.
@@ -39,10 +38,6 @@ var activeDeploymentStatuses = []string{"loading", "loaded"}
 // request to return everything; they continue until Content-Range's total is
 // reached, so a smaller cap works too.
 const maxRows = 1000
-
-// postgrestAsc is ascending order for postgrest-go, whose default is
-// descending.
-var postgrestAsc = postgrest.OrderOpts{Ascending: true}
 
 // query is a PostgREST query string under construction.
 //

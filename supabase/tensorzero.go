@@ -2,9 +2,6 @@ package supabase
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,21 +33,25 @@ func (c *Client) ActiveCatalog(ctx context.Context) (registry.Catalog, error) {
 }
 
 // ActiveCatalogIfChanged is ActiveCatalog for a caller that keeps what it
-// made of the last read. version identifies the answers PostgREST gave (a
-// SHA-256 of their bodies, in order); when it equals since, the catalogue is
-// the one since stands for, and it is neither decoded nor returned: changed
-// is false. Hashing the bodies costs about a tenth of decoding them.
-// Equal answers always decode to equal catalogues; a different version may
-// still decode to the same catalogue (a row was saved without a change).
+// made of the last read. version is the database's catalogue version
+// (CatalogVersion), asked first: when it equals since, the catalogue is the
+// one since stands for and is not read at all (changed is false), so an
+// unchanged catalogue costs one function call. The version is taken before
+// the catalogue is read, so a change in between makes the next call read
+// again rather than be missed. A different version may still give the same
+// catalogue (a row was saved without a change).
 func (c *Client) ActiveCatalogIfChanged(ctx context.Context, since string) (cat registry.Catalog, version string, changed bool, err error) {
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
+	if version, err = c.CatalogVersion(ctx); err != nil {
+		return cat, "", false, err
+	}
+	if version == since {
+		return cat, version, false, nil
+	}
 	raw, err := c.readActive(ctx)
 	if err != nil {
 		return cat, "", false, err
-	}
-	if version = raw.version(); version == since {
-		return cat, version, false, nil
 	}
 	cat, err = raw.decode(c)
 	if err != nil {
@@ -86,30 +87,6 @@ func (c *Client) readActive(ctx context.Context) (activeRead, error) {
 		}
 	}
 	return a, nil
-}
-
-// version is the catalogue version of the four answers.
-func (a activeRead) version() string {
-	return AnswersVersion(a.providers, a.models, a.mappings, a.passthrough)
-}
-
-// AnswersVersion is the version ActiveCatalogIfChanged gives raw PostgREST
-// answers (each list the bodies of one relation's pages, in order): a
-// SHA-256 over every body, each list and body delimited by its length, so
-// that no two different reads hash alike by a shifted boundary.
-func AnswersVersion(lists ...[][]byte) string {
-	h := sha256.New()
-	var n [8]byte
-	for _, l := range lists {
-		binary.BigEndian.PutUint64(n[:], uint64(len(l)))
-		h.Write(n[:])
-		for _, body := range l {
-			binary.BigEndian.PutUint64(n[:], uint64(len(body)))
-			h.Write(n[:])
-			h.Write(body)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (a activeRead) decode(c *Client) (registry.Catalog, error) {
