@@ -81,6 +81,10 @@ BEGIN
 END
 $$;
 
+-- GPU nodes name a model by the provider's id of it; this resolves it
+-- without reading every model.
+CREATE INDEX IF NOT EXISTS models_model_id_idx ON pmoves_core.models (model_id);
+
 -- registry_record_deployments applies a batch of GPU node events in order.
 -- Each element of p_events is {model_id (a UUID) | provider_type +
 -- provider_model_id, node_id, runtime (the deployment's provider_type),
@@ -132,7 +136,8 @@ BEGIN
         model := (ev->>'model_id')::uuid;
       ELSE
         SELECT count(*), count(*) FILTER (WHERE m.active AND p.active),
-               (array_agg(m.id) FILTER (WHERE m.active AND p.active))[1],
+               CASE WHEN count(*) = 1 THEN (array_agg(m.id))[1]
+                    ELSE (array_agg(m.id) FILTER (WHERE m.active AND p.active))[1] END,
                string_agg(p.name, ', ' ORDER BY p.name)
           INTO n_found, n_active, active_id, names
           FROM pmoves_core.models m
@@ -143,12 +148,8 @@ BEGIN
                    format('no model with model_id %s from a provider of type %s',
                           to_jsonb(ev->>'provider_model_id'), ev->>'provider_type')));
           CONTINUE;
-        ELSIF n_found = 1 THEN
-          SELECT m.id INTO model FROM pmoves_core.models m
-            JOIN pmoves_core.model_providers p ON p.id = m.provider_id
-           WHERE m.model_id = ev->>'provider_model_id' AND p.type = ev->>'provider_type';
-        ELSIF n_active = 1 THEN
-          model := active_id;
+        ELSIF n_found = 1 OR n_active = 1 THEN
+          model := active_id; -- the only model, or the only active one
         ELSE
           out := out || jsonb_build_array(jsonb_build_object('error', 'conflict', 'message',
                    format('model_id %s is offered by several %s providers (%s); register it by model UUID',
