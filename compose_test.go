@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/pmoves/model-registry/tzsync"
 )
 
 // The compose files are loaded with compose-spec/compose-go, the loader of
@@ -121,8 +123,8 @@ func TestComposeFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := p.ServiceNames(); !slices.Equal(got, []string{"model-registry"}) {
-			t.Errorf("orchestration services %v, want [model-registry]", got)
+		if got := p.ServiceNames(); !slices.Equal(got, []string{"model-registry", "tensorzero-sync"}) {
+			t.Errorf("orchestration services %v, want [model-registry tensorzero-sync]", got)
 		}
 		svc, err := p.GetService("model-registry")
 		if err != nil {
@@ -515,4 +517,136 @@ func TestComposePMOVESOverrideNeeded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// --- tensorzero-sync ---------------------------------------------------------
+
+// checkSync checks a tensorzero-sync service: the image of the registry, a
+// command the binary accepts (sync of /app/config/tensorzero.toml in mode,
+// against the registry's service, with NATS), the config folder mounted
+// writable from wantDir, the health check of its own /healthz, the start
+// after a healthy registry, the user, and the orchestration profile.
+func checkSync(t *testing.T, svc types.ServiceConfig, image string, mode tzsync.Mode, natsURL, wantDir, user string) syncFlags {
+	t.Helper()
+	if svc.Image != image {
+		t.Errorf("tensorzero-sync image %q, want %q", svc.Image, image)
+	}
+	if svc.Build == nil || svc.Build.Dockerfile != "Dockerfile" {
+		t.Errorf("tensorzero-sync build %+v, want the registry's", svc.Build)
+	}
+	if !slices.Equal(svc.Profiles, []string{"orchestration"}) || svc.Restart != types.RestartPolicyUnlessStopped {
+		t.Errorf("tensorzero-sync profiles %v, restart %q", svc.Profiles, svc.Restart)
+	}
+	cmd := []string(svc.Command)
+	if len(cmd) < 2 || cmd[0] != "tensorzero" || cmd[1] != "sync" {
+		t.Fatalf("tensorzero-sync command %q", cmd)
+	}
+	f, err := parseSyncFlags(cmd[2:], io.Discard)
+	if err != nil {
+		t.Fatalf("the binary refuses the command %q: %v", cmd, err)
+	}
+	file, m, _ := f.target()
+	if file != "/app/config/tensorzero.toml" || m != mode || f.once {
+		t.Errorf("tensorzero-sync writes %s in mode %v (once %v), want /app/config/tensorzero.toml in %v", file, m, f.once, mode)
+	}
+	if f.registryURL != "http://model-registry:8110" || f.natsURL != natsURL || f.metricsAddr != ":9464" {
+		t.Errorf("tensorzero-sync registry %q nats %q metrics %q, want http://model-registry:8110, %s, :9464",
+			f.registryURL, f.natsURL, f.metricsAddr, natsURL)
+	}
+	if len(svc.Volumes) != 1 || svc.Volumes[0].Type != types.VolumeTypeBind || svc.Volumes[0].Source != wantDir ||
+		svc.Volumes[0].Target != "/app/config" || svc.Volumes[0].ReadOnly {
+		t.Errorf("tensorzero-sync volumes %+v, want %s on /app/config, writable", svc.Volumes, wantDir)
+	}
+	want := []string{"CMD", "/usr/local/bin/model-registry", "healthcheck", "--url", "http://127.0.0.1:9464/healthz"}
+	if svc.HealthCheck == nil || !slices.Equal([]string(svc.HealthCheck.Test), want) {
+		t.Errorf("tensorzero-sync healthcheck %+v, want %v", svc.HealthCheck, want)
+	}
+	if d, ok := svc.DependsOn["model-registry"]; !ok || d.Condition != types.ServiceConditionHealthy {
+		t.Errorf("tensorzero-sync depends on %+v, want a healthy model-registry", svc.DependsOn)
+	}
+	if v, _ := envValue(svc, "DOCKED_MODE"); v != "true" {
+		t.Errorf("tensorzero-sync DOCKED_MODE = %q", v)
+	}
+	if _, ok := svc.Environment["MODEL_REGISTRY_API_KEY"]; !ok {
+		t.Error("tensorzero-sync gets no MODEL_REGISTRY_API_KEY")
+	}
+	if svc.User != user {
+		t.Errorf("tensorzero-sync user %q, want %q", svc.User, user)
+	}
+	return f
+}
+
+// TestComposeTensorZeroSync checks the tensorzero-sync service of our
+// compose file and of the platform's file with our override: the whole
+// rendering by default in ours, the marker region in the platform's, the
+// platform gateway's config folder (./tensorzero/config of the platform's
+// compose folder) or TENSORZERO_CONFIG_DIR, and the optional gateway check
+// and restart command.
+func TestComposeTensorZeroSync(t *testing.T) {
+	root, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("ours", func(t *testing.T) {
+		p, err := loadCompose([]string{"compose/docker-compose.yml"}, []string{"orchestration"}, map[string]string{"MODEL_REGISTRY_VERSION": "v9.9.9"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := p.GetService("tensorzero-sync")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := checkSync(t, svc, "model-registry:v9.9.9", tzsync.Whole, "nats://nats:4222", filepath.Join(root, "compose", "tensorzero"), "65532:65532")
+		if f.gatewayURL != "" || f.onChange != "" {
+			t.Errorf("gateway %q and on-change %q set by default", f.gatewayURL, f.onChange)
+		}
+		if svc.Build.Context != root {
+			t.Errorf("build context %s, want %s", svc.Build.Context, root)
+		}
+	})
+	t.Run("platform", func(t *testing.T) {
+		dir := platformDir(t)
+		env := platformEnv(t)
+		files := []string{filepath.Join(dir, "docker-compose.yml"), filepath.Join(dir, "nats.yml"), filepath.Join(root, overrideFile)}
+		p, err := loadCompose(files, []string{"orchestration"}, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := p.GetService("tensorzero-sync")
+		if err != nil {
+			t.Fatalf("tensorzero-sync is not active in the orchestration profile: %v", err)
+		}
+		checkSync(t, svc, "model-registry:latest", tzsync.Spliced, env["NATS_URL"], filepath.Join(dir, "tensorzero", "config"), "65532:65532")
+		if svc.Build.Context != env["MODEL_REGISTRY_SRC"] {
+			t.Errorf("build context %s, want %s", svc.Build.Context, env["MODEL_REGISTRY_SRC"])
+		}
+		var nets []string
+		for n := range svc.Networks {
+			nets = append(nets, n)
+		}
+		sort.Strings(nets)
+		if !slices.Equal(nets, []string{"pmoves_api", "pmoves_bus"}) {
+			t.Errorf("tensorzero-sync networks %v, want the registry's and NATS's", nets)
+		}
+		// The registry service is still the override's.
+		reg, _ := p.GetService("model-registry")
+		if probs := append(overrideProblems(reg, env), platformProblems(reg, dir, env)...); len(probs) > 0 {
+			t.Errorf("model-registry with the sync service: %v", probs)
+		}
+
+		env["TENSORZERO_CONFIG_DIR"] = "/srv/tensorzero/config"
+		env["TENSORZERO_SYNC_MODE"] = "out"
+		env["TENSORZERO_GATEWAY_URL"] = "http://tensorzero-gateway:3000"
+		env["TENSORZERO_SYNC_ON_CHANGE"] = "docker restart pmoves-tensorzero-gateway-1"
+		env["TENSORZERO_SYNC_USER"] = "1000:1000"
+		p, err = loadCompose(files, []string{"orchestration"}, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, _ = p.GetService("tensorzero-sync")
+		f := checkSync(t, svc, "model-registry:latest", tzsync.Whole, env["NATS_URL"], "/srv/tensorzero/config", "1000:1000")
+		if f.gatewayURL != env["TENSORZERO_GATEWAY_URL"] || f.onChange != env["TENSORZERO_SYNC_ON_CHANGE"] {
+			t.Errorf("gateway %q and on-change %q, want the variables'", f.gatewayURL, f.onChange)
+		}
+	})
 }

@@ -9,6 +9,7 @@
 //	model-registry migrate --db-url URL [--seed] [--dry-run]
 //	model-registry migrate-tensorzero --config-path F [--dry-run]
 //	model-registry tensorzero lint FILE | render
+//	model-registry tensorzero sync (--out F | --splice F) [--once] | generations --out F | rollback --out F [--to N]
 //	model-registry version   print the version
 package main
 
@@ -80,6 +81,11 @@ Commands:
              import an existing tensorzero.toml (idempotent)
   tensorzero lint FILE | render [--registry-url URL]
              check a tensorzero.toml; print the rendered one
+  tensorzero sync (--out FILE | --splice FILE) [--once] [--nats-url URL]
+             keep the gateway's file in step with the registry: lint-checked,
+             atomic writes, generations, restart command, health rollback
+  tensorzero generations --out FILE | rollback --out FILE [--to GEN]
+             list the kept generations of FILE; restore the previous or a named one
   healthcheck  exit 0 when the local registry answers /healthz (the image's HEALTHCHECK)
   version    print the version
 

@@ -14,18 +14,25 @@ import (
 	"github.com/pmoves/model-registry/tomlgen"
 )
 
-// runTensorZero handles `tensorzero lint FILE` and `tensorzero render`.
+// runTensorZero handles `tensorzero lint FILE`, `tensorzero render`, and
+// `tensorzero sync`, `generations` and `rollback` (tensorzero_sync.go).
 func runTensorZero(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("tensorzero: give a subcommand: lint FILE | render")
+		return errors.New("tensorzero: give a subcommand: lint FILE | render | sync | generations | rollback")
 	}
 	switch args[0] {
 	case "lint":
 		return runLint(args[1:], stdout)
 	case "render":
 		return runRender(ctx, args[1:], getenv, stdout)
+	case "sync":
+		return runTensorZeroSync(ctx, args[1:], getenv, stdout)
+	case "generations":
+		return runTensorZeroGenerations(args[1:], stdout)
+	case "rollback":
+		return runTensorZeroRollback(ctx, args[1:], stdout)
 	}
-	return fmt.Errorf("tensorzero: unknown subcommand %q (lint, render)", args[0])
+	return fmt.Errorf("tensorzero: unknown subcommand %q (lint, render, sync, generations, rollback)", args[0])
 }
 
 func runLint(args []string, stdout io.Writer) error {

@@ -8,7 +8,10 @@
 //	    in-process render of the whole catalogue;
 //	(c) sustained NATS ingestion of mesh.gpu.model.loaded.v1 and
 //	    mesh.gpu.model.unloaded.v1 into the database;
-//	(d) the registry's resident memory, idle and under load.
+//	(d) the registry's resident memory, idle and under load;
+//	(e) the time from an API write to the new tensorzero.toml on disk,
+//	    through `model-registry tensorzero sync` and NATS (bench/tzsync.go,
+//	    on a stack of its own).
 //
 // The registry under test is a plain `model-registry serve` process wired to
 // the PostgREST URL of a `model-registry dev --no-seed` process (PostgreSQL,
@@ -53,6 +56,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	res, err := b.run(ctx)
 	if err != nil || res == nil { // nil: --hold
 		return err
+	}
+	if opts.SyncChanges > 0 {
+		if res.Sync, err = runSyncScenario(ctx, opts, stdout, stderr); err != nil {
+			return fmt.Errorf("(e) tensorzero sync: %w", err)
+		}
+		res.Rows = tableRows(res)
 	}
 	printTable(stdout, res)
 	if err := writeJSON(opts.JSON, res); err != nil {

@@ -27,6 +27,7 @@ type options struct {
 	IngestTimeout time.Duration `json:"-"`
 	RenderTime    time.Duration `json:"-"`
 	Settle        time.Duration `json:"-"`
+	SyncChanges   int           `json:"sync_changes"`
 	LogLevel      string        `json:"log_level"`
 	ServeEnv      []string      `json:"serve_env,omitempty"`
 	BuildFlags    []string      `json:"build_flags,omitempty"`
@@ -66,6 +67,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.IngestTimeout, "ingest-timeout", 120*time.Second, "(c): give up waiting for the events after this")
 	fs.DurationVar(&o.RenderTime, "render-time", 2*time.Second, "(b): time spent rendering in process")
 	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "(d): quiet time before the idle and after-load RSS samples")
+	fs.IntVar(&o.SyncChanges, "sync-changes", 100, "(e): API writes timed until tensorzero sync has them on disk, on a stack of its own; 0 skips (e)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "LOG_LEVEL of the registry under test (info logs every request, as in production)")
 	fs.Var((*listFlag)(&o.BuildFlags), "build-flag", "extra `go build` flag for the registry, e.g. -race (repeatable)")
 	fs.Var((*listFlag)(&o.ServeEnv), "serve-env", "KEY=VALUE added to the registry's environment, e.g. GOMEMLIMIT=60MiB (repeatable)")
@@ -95,6 +97,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		quick("render-time", func() { o.RenderTime = 300 * time.Millisecond })
 		quick("settle", func() { o.Settle = 500 * time.Millisecond })
 		quick("rounds", func() { o.Rounds = 1 })
+		quick("sync-changes", func() { o.SyncChanges = 20 })
 	}
 	switch {
 	case o.Models < 10 || o.Providers < 1 || o.Providers > o.Models:
@@ -103,6 +106,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--concurrency and --rounds must be positive, --events at least 10")
 	case o.Duration <= 0 || o.Warmup < 0 || o.IngestTimeout <= 0 || o.RenderTime <= 0:
 		return o, errors.New("--duration, --ingest-timeout and --render-time must be positive")
+	case o.SyncChanges < 0:
+		return o, errors.New("--sync-changes must not be negative")
 	}
 	for _, kv := range o.ServeEnv {
 		if !strings.Contains(kv, "=") {

@@ -32,6 +32,7 @@ type results struct {
 	Render                renderStats `json:"render"`
 	Ingest                ingestStats `json:"ingest"`
 	RSS                   rssStats    `json:"rss"`
+	Sync                  syncStats   `json:"tensorzero_sync"`
 	Rows                  []row       `json:"table"`
 }
 
@@ -134,6 +135,14 @@ func tableRows(r *results) []row {
 	add("(d) registry RSS", "after load, settled", m.RegistryAfterMB, "MB")
 	add("(d) dev process RSS (PostgREST server, NATS, idle registry)", "idle", m.DevIdleMB, "MB")
 	add("(d) dev process RSS (PostgREST server, NATS, idle registry)", "sampled peak under load", m.DevPeakMB, "MB")
+
+	if sy := r.Sync; sy.Changes > 0 {
+		name := fmt.Sprintf("(e) API write -> tensorzero.toml on disk (sync, NATS), %d changes", sy.Changes)
+		goal(name, "p99", sy.P99Ms, "ms", "< 1000 ms", sy.Complete && sy.P99Ms < 1000)
+		add(name, "p50", sy.P50Ms, "ms")
+		add(name, "max", sy.MaxMs, "ms")
+		goal(name, "every change on disk", b2f(sy.Complete), "bool", "yes", sy.Complete)
+	}
 	return rows
 }
 
