@@ -32,6 +32,16 @@ type Config struct {
 	ShutdownTimeout  time.Duration `env:"MODEL_REGISTRY_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	ConfigTTL        time.Duration `env:"MODEL_REGISTRY_CONFIG_TTL" envDefault:"1s"`
 	ReadCacheTTL     time.Duration `env:"MODEL_REGISTRY_READ_CACHE_TTL" envDefault:"1s"`
+	KeylessAgents    []string      `env:"MODEL_REGISTRY_KEYLESS_AGENTS" envSeparator:","`
+	DefaultAgent     string        `env:"MODEL_REGISTRY_DEFAULT_AGENT"`
+	EventsAgent      string        `env:"MODEL_REGISTRY_EVENTS_AGENT" envDefault:"model-registry"`
+	HFEndpoint       string        `env:"HF_ENDPOINT" envDefault:"https://huggingface.co"`
+	HFToken          string        `env:"HF_TOKEN"`
+
+	// getenv is the environment the configuration was read from; signing
+	// keys (CHIT_*) are read from it when a fitness event is signed, never
+	// kept in the configuration.
+	getenv func(string) string
 }
 
 // loadConfig reads the configuration through getenv and checks it. Errors
@@ -51,6 +61,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
 		return cfg, configError(err)
 	}
+	cfg.getenv = getenv
 	return cfg, cfg.validate()
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/pmoves/model-registry/api"
 	"github.com/pmoves/model-registry/devstack/postgrest"
 	"github.com/pmoves/model-registry/events"
+	"github.com/pmoves/model-registry/hfhub"
 	"github.com/pmoves/model-registry/registry"
 	"github.com/pmoves/model-registry/supabase"
 )
@@ -63,7 +64,8 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 		}
 	}
 	bridge, err := events.Start(ctx, events.Config{URL: cfg.NATSURL, Stream: cfg.NATSStream,
-		Durable: cfg.NATSDurable, DefaultNode: cfg.NATSDefaultNode, Logger: log, Metrics: set, OnChange: onChange}, store)
+		Durable: cfg.NATSDurable, DefaultNode: cfg.NATSDefaultNode, CandidateAgent: cfg.EventsAgent, Logger: log, Metrics: set,
+		OnChange: onChange}, store)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("events: %w", err)
@@ -79,6 +81,10 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 		Version:          version,
 		ConfigTTL:        cfg.ConfigTTL,
 		ReadCacheTTL:     cfg.ReadCacheTTL,
+		KeylessAgents:    cfg.KeylessAgents,
+		DefaultAgent:     cfg.DefaultAgent,
+		Sign:             func(e registry.FitnessEvent) (registry.Signature, error) { return registry.Sign(e, cfg.getenv) },
+		Hub:              hfhub.New(cfg.HFEndpoint, cfg.HFToken, hfhub.WithTimeout(cfg.UpstreamTimeout+5*time.Second)),
 	}))
 	defer handler.Load().Close() // ends a refresh of the cached configuration, before the store closes
 	srv := &http.Server{

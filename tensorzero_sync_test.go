@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pmoves/model-registry/devstack/dbtest"
-	"github.com/pmoves/model-registry/devstack/natsdev"
 	"github.com/pmoves/model-registry/registry"
 	"github.com/pmoves/model-registry/supabase"
 	"github.com/pmoves/model-registry/tzsync"
@@ -27,32 +25,8 @@ import (
 // extra settings, and returns its base URL, environment and NATS URL.
 func syncStack(t *testing.T, extra map[string]string) (base string, env map[string]string, natsURL string) {
 	t.Helper()
-	env = restStack(t, dbtest.TemplateSeeded)
-	ns, err := natsdev.Start(natsdev.Options{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	port := freePort(t)
-	env["NATS_URL"], env["MODEL_REGISTRY_PORT"] = ns.URL(), strconv.Itoa(port)
-	for k, v := range extra {
-		env[k] = v
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, []string{"serve"}, fakeEnv(env), io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	base = "http://127.0.0.1:" + strconv.Itoa(port)
-	waitOK(t, base+"/healthz", errc)
-	waitFor(t, "the registry to publish through JetStream", func() bool {
-		return strings.Contains(get(t, base+"/healthz"), `"nats_mode":"jetstream"`)
-	})
-	return base, env, ns.URL()
+	base, env, _ = platformServe(t, extra)
+	return base, env, env["NATS_URL"]
 }
 
 // apiWrite sends a write to the registry with the service key and checks

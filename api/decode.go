@@ -25,6 +25,16 @@ type validator interface{ Validate() error }
 // fields, wrong types, trailing data and bodies over MaxBodyBytes, then
 // validates it. Every failure is a client error naming the problem.
 func decode[T validator](c echo.Context) (T, error) {
+	v, err := decodeBody[T](c)
+	if err != nil {
+		return v, err
+	}
+	return v, v.Validate()
+}
+
+// decodeBody is decode without the validation, for handlers that complete
+// the value first (a default agent, say).
+func decodeBody[T any](c echo.Context) (T, error) {
 	var v T
 	r := c.Request()
 	body := http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes)
@@ -47,7 +57,7 @@ func decode[T validator](c echo.Context) (T, error) {
 	if dec.More() {
 		return v, registry.Invalid("body", "must hold a single JSON object")
 	}
-	return v, v.Validate()
+	return v, nil
 }
 
 func decodeError(err error) error {

@@ -193,10 +193,24 @@ func (u *upstream) failReads(rel string, fail bool) {
 	u.fails[rel] = fail
 }
 
-// recorder is a Publisher that keeps what it was given.
+// recorder is a Publisher (and FitnessPublisher) that keeps what it was
+// given.
 type recorder struct {
-	mu     sync.Mutex
-	events []registry.ChangeEvent
+	mu      sync.Mutex
+	events  []registry.ChangeEvent
+	fitness []registry.FitnessEvent
+}
+
+func (r *recorder) PublishFitness(_ context.Context, e registry.FitnessEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fitness = append(r.fitness, e)
+}
+
+func (r *recorder) fitnessEvents() []registry.FitnessEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]registry.FitnessEvent(nil), r.fitness...)
 }
 
 func (r *recorder) Publish(_ context.Context, e registry.ChangeEvent) {

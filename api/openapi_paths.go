@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/pmoves/model-registry/registry"
 )
@@ -54,6 +55,7 @@ func docTags() []docTag {
 		{"mappings", "Which model each variant of a service's function uses."},
 		{"aliases", "Friendly names for models, optionally per context."},
 		{"deployments", "Which model is loaded on which GPU node, with how much VRAM."},
+		{"fitness", "How well models do (fitness records, scored and signed) and which Hugging Face models are candidates for a lane."},
 		{"tensorzero", "The gateway's tensorzero.toml, rendered from the registry, and its linter."},
 		{"docs", "This document and its HTML rendering. Never need a key."},
 	}
@@ -121,5 +123,5 @@ func endpoints() []endpoint {
 		{method: http.MethodDelete, path: "/api/models/{id}", access: accessWrite, id: "deleteModel", tag: "models", summary: "Delete a model",
 			desc:  "Refused with 409 while service mappings use the model, unless cascade=true, which deletes them first.",
 			query: []parameter{cascadeParam()}, ok: noContent(), errs: []int{404, 409}},
-	}, routingEndpoints()...)
+	}, slices.Concat(routingEndpoints(), fitnessEndpoints(), enrichEndpoints())...)
 }

@@ -54,6 +54,17 @@ func TestOpenAPISchemasMatchTheGoTypes(t *testing.T) {
 		{"Validation", validation{}, false, nil},
 		{"Health", healthBody{}, false, nil},
 		{"Index", indexBody{}, false, nil},
+		{"FitnessInput", registry.FitnessInput{}, true, []string{"model_id", "source", "lane"}},
+		{"FitnessEvent", registry.FitnessEvent{}, false, nil},
+		{"FitnessRecord", registry.FitnessRecord{}, false, nil},
+		{"FitnessRecordList", list[registry.FitnessRecord]{}, false, nil},
+		{"ModelCandidateInput", registry.CandidateInput{}, true, []string{"model_id", "hf_id"}},
+		{"ModelCandidate", registry.Candidate{}, false, nil},
+		{"ModelCandidateList", list[registry.Candidate]{}, false, nil},
+		{"ModelCandidateAnswer", candidateAnswer{}, false, nil},
+		{"Enrichment", enrichment{}, false, nil},
+		{"EnrichResult", enrichResult{}, false, nil},
+		{"EnrichBulkResult", enrichBulkResult{}, false, nil},
 		{"AliasRef", registry.AliasRef{}, false, nil},
 		{"ServiceModel", registry.ServiceModel{}, false, nil},
 		{"Error", errorBody{}, false, nil},
@@ -157,6 +168,9 @@ func checkSchema(t *testing.T, doc, s map[string]any, typ reflect.Type, input bo
 		base := f.typ
 		for base.Kind() == reflect.Pointer {
 			base = base.Elem()
+		}
+		if base == rawMessageType && len(types) > 0 && !slices.Contains(types, "object") {
+			continue // raw JSON: the schema says which kind (a list, say)
 		}
 		if want := jsonType(base); !slices.Contains(types, want) {
 			t.Errorf("%s: type %v, want %s (Go %s)", f.name, types, want, f.typ)

@@ -1,6 +1,10 @@
 package api
 
-import "github.com/pmoves/model-registry/registry"
+import (
+	"maps"
+
+	"github.com/pmoves/model-registry/registry"
+)
 
 // Schema helpers. Request schemas are closed (additionalProperties: false)
 // because decode refuses unknown fields; response schemas stay open so
@@ -175,7 +179,7 @@ func schemas() map[string]*schema {
 	}, "node_id", "provider_type")
 	registration.OneOf = []*schema{{Required: []string{"model_id"}}, {Required: []string{"provider_model_id"}}}
 
-	return map[string]*schema{
+	all := map[string]*schema{
 		"ProviderInput": providerInput,
 		"ProviderPatch": patchOf(providerInput, "Changes some fields of a provider; absent or null fields stay as they are. An empty string clears api_base, api_key_env_var or description."),
 		"ModelInput":    modelInput,
@@ -242,4 +246,7 @@ func schemas() map[string]*schema {
 			"fields":  stringMap("For invalid input: each offending field (or body) and what is wrong with it."),
 		}, "code", "message"),
 	}
+	maps.Copy(all, fitnessSchemas())
+	maps.Copy(all, enrichSchemas())
+	return all
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -34,6 +35,21 @@ type Config struct {
 	// read refreshes it, for up to 10 TTLs. Zero reads the database on every
 	// request.
 	ConfigTTL time.Duration
+	// KeylessAgents may write through POST /api/model-fitness and POST
+	// /api/model-candidates without a key, by the agent_id they claim
+	// (MODEL_REGISTRY_KEYLESS_AGENTS): for the platform's callers, which send
+	// none, on a closed network.
+	KeylessAgents []string
+	// DefaultAgent is the agent_id of a fitness or candidate request that
+	// names none (MODEL_REGISTRY_DEFAULT_AGENT); empty: such a request is a
+	// 400 naming agent_id.
+	DefaultAgent string
+	// Hub reads the Hugging Face Hub for the enrich-hf routes; nil: they
+	// answer 503.
+	Hub HubClient
+	// Sign signs a fitness event (registry.Sign with the environment's CHIT
+	// keys); nil: fitness events cannot be recorded (503).
+	Sign func(registry.FitnessEvent) (registry.Signature, error)
 	// ReadCacheTTL is how long a catalogue read (providers, models,
 	// aliases, mappings) may be answered from memory, unless a change is
 	// announced first (see Invalidate). Unlike the configuration, an
@@ -57,6 +73,19 @@ type Server struct {
 	renders   renderCache
 	reads     *readCache // nil: off
 	gauges    gauges
+
+	hub          HubClient
+	keyless      map[string]bool
+	defaultAgent string
+	signer       func(registry.FitnessEvent) (registry.Signature, error)
+}
+
+// sign signs a fitness event, or says no key is configured.
+func (s *Server) sign(e registry.FitnessEvent) (registry.Signature, error) {
+	if s.signer == nil {
+		return registry.Signature{}, registry.ErrNoSigningKey
+	}
+	return s.signer(e)
 }
 
 // New builds the API and its routes.
@@ -69,6 +98,13 @@ func New(cfg Config) *Server {
 	if s.version == "" {
 		s.version = "dev"
 	}
+	s.keyless = map[string]bool{}
+	for _, a := range cfg.KeylessAgents {
+		if a = strings.TrimSpace(a); a != "" {
+			s.keyless[a] = true
+		}
+	}
+	s.defaultAgent, s.signer, s.hub = cfg.DefaultAgent, cfg.Sign, cfg.Hub
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -122,6 +158,8 @@ func (s *Server) routes(e *echo.Echo) {
 	r.PUT("/models/:id", s.replaceModel)
 	r.PATCH("/models/:id", s.updateModel)
 	r.DELETE("/models/:id", s.deleteModel)
+	r.POST("/models/:id/enrich-hf", s.enrichHF)
+	r.POST("/models/enrich-hf-bulk", s.enrichHFBulk)
 
 	r.cachedGET("/mappings", s.listMappings)
 	r.POST("/mappings", s.createMapping)
@@ -139,6 +177,13 @@ func (s *Server) routes(e *echo.Echo) {
 	r.POST("/deployments/register", s.registerDeployment)
 	r.POST("/deployments", s.registerDeployment) // the original service's route
 	r.PUT("/deployments/:id/status", s.setDeploymentStatus)
+
+	// The fitness pipeline's writes authorise by key, or by a listed
+	// keyless agent once the body names it (see writer).
+	e.POST("/api/model-fitness", s.recordFitness)
+	e.POST("/api/model-candidates", s.registerCandidate)
+	r.GET("/model-fitness", s.listFitness)
+	r.GET("/model-candidates", s.listCandidates)
 
 	r.GET("/tensorzero/config", s.tensorzeroConfig)
 	r.cachedGET("/tensorzero/functions", s.tensorzeroFunctions)

@@ -36,6 +36,11 @@ type Store interface {
 
 	ListMappings(ctx context.Context, f registry.MappingFilter) ([]registry.Mapping, int, error)
 	ServiceModels(ctx context.Context, service, function string) ([]registry.ServiceModel, error)
+
+	InsertFitness(ctx context.Context, e registry.FitnessEvent) (registry.FitnessRecord, error)
+	ListFitness(ctx context.Context, f registry.FitnessFilter) ([]registry.FitnessRecord, int, error)
+	UpsertCandidate(ctx context.Context, in registry.CandidateInput) (registry.Candidate, bool, error)
+	ListCandidates(ctx context.Context, f registry.CandidateFilter) ([]registry.Candidate, int, error)
 	// CreateMapping creates a mapping; one with the same key is a conflict.
 	CreateMapping(ctx context.Context, in registry.MappingInput) (registry.Mapping, error)
 	// PutMapping creates the mapping with in's key or replaces it; created

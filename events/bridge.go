@@ -123,6 +123,13 @@ func Start(ctx context.Context, cfg Config, store Store) (*Bridge, error) {
 			return nil, fmt.Errorf("events: subscribe %s: %w", SubjectChanged, err)
 		}
 	}
+	if cs, ok := store.(CandidateStore); ok {
+		if err := b.subscribeCandidates(nc, cs); err != nil {
+			nc.Close()
+			b.cancel()
+			return nil, err
+		}
+	}
 	if b.js, err = jetstream.New(nc); err != nil {
 		nc.Close()
 		b.cancel()

@@ -56,6 +56,10 @@ type Config struct {
 	// Its "ts" may be unix seconds or, from older releases, RFC 3339 text.
 	// It runs on nats.go's delivery goroutine and must not block.
 	OnChange func(registry.ChangeEvent)
+	// CandidateAgent is the agent_id of the candidates the bridge records
+	// from hf.model.evaluated.v1 and agentgym.model.published.v1 (default
+	// "model-registry").
+	CandidateAgent string
 	// Name is the client connection name (default "model-registry").
 	Name   string
 	Logger *slog.Logger
@@ -103,6 +107,7 @@ func (c Config) withDefaults() Config {
 	c.DefaultNode = strings.TrimSpace(c.DefaultNode)
 	def(&c.DefaultNode, DefaultNode)
 	def(&c.Name, "model-registry")
+	def(&c.CandidateAgent, "model-registry")
 	dur(&c.ReconnectWait, 2*time.Second)
 	dur(&c.AckWait, 30*time.Second)
 	if c.Concurrency <= 0 {

@@ -44,11 +44,16 @@ func (b *Bridge) publish(e registry.ChangeEvent, id string) {
 		b.log.Error("encode change event", "error", err)
 		return
 	}
+	b.enqueue(outMsg{id: id, data: data})
+}
+
+// enqueue queues an outgoing message for the send loop.
+func (b *Bridge) enqueue(m outMsg) {
 	if b.senderDone.Load() { // after Close: nobody would send it
 		b.m.publishDropped(1)
 		return
 	}
-	if dropped := b.out.push(outMsg{id: id, data: data}); dropped > 0 {
+	if dropped := b.out.push(m); dropped > 0 {
 		b.m.publishDropped(dropped)
 		if ok, held := b.limit.allow("publish queue full"); ok {
 			b.log.Warn("change event queue full; dropped the oldest", "capacity", b.cfg.PublishQueue,
@@ -133,10 +138,14 @@ func (b *Bridge) send(ctx context.Context, m outMsg) error {
 	if !b.nc.IsConnected() {
 		return errNotConnected
 	}
-	msg := &nats.Msg{Subject: SubjectChanged, Data: m.data, Header: nats.Header{}}
+	subject := m.subject
+	if subject == "" {
+		subject = SubjectChanged
+	}
+	msg := &nats.Msg{Subject: subject, Data: m.data, Header: nats.Header{}}
 	msg.Header.Set(HeaderMsgID, m.id)
 	msg.Header.Set("Content-Type", "application/json")
-	if !b.outJS.Load() {
+	if !b.outJS.Load() || subject != SubjectChanged { // only the change subject may be in a stream
 		return b.nc.PublishMsg(msg)
 	}
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
@@ -158,9 +167,10 @@ func newMsgID() string {
 
 // outMsg is one queued change event.
 type outMsg struct {
-	seq  uint64
-	id   string
-	data []byte
+	seq     uint64
+	id      string
+	subject string // empty: SubjectChanged
+	data    []byte
 }
 
 // outbox is a bounded FIFO of change events that drops its oldest entry

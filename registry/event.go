@@ -23,6 +23,7 @@ const (
 	ResourceAlias      = "alias"
 	ResourceMapping    = "mapping"
 	ResourceDeployment = "deployment"
+	ResourceCandidate  = "model_candidate"
 )
 
 // ChangeEventType is the type (and subject) of a catalogue change event.
