@@ -117,8 +117,13 @@ func tableRows(r *results) []row {
 	add(name, "p99", rd.P99Ms, "ms")
 	add("(b) per uncached request, in process", "fetch 4 lists from PostgREST", rd.FetchMs, "ms")
 	add("(b) per uncached request, in process", "decode JSON", rd.DecodeMs, "ms")
-	goal("(b) refresh of an unchanged catalogue", "registry_catalog_version through PostgREST", rd.VersionMs, "ms",
-		"< 1 ms", rd.VersionMs > 0 && rd.VersionMs < 1)
+	// The PostgreSQL time of the version alone is a Go benchmark
+	// (BenchmarkCatalogRefresh in devstack); here it is timed through
+	// PostgREST, against the full read it replaces.
+	add("(b) refresh of an unchanged catalogue", "registry_catalog_version through PostgREST", rd.VersionMs, "ms")
+	if rd.FetchMs > 0 {
+		add("(b) refresh of an unchanged catalogue", "version / fetch of the 4 lists", rd.VersionMs/rd.FetchMs, "x")
+	}
 
 	in := r.Ingest
 	goal("(c) NATS ingestion into the database", "events applied", in.EventsPerSec, "events/s", ">= 2000", in.Complete && in.EventsPerSec >= 2000)
