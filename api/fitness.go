@@ -43,10 +43,12 @@ type candidateAnswer struct {
 // body's agent_id is known: a valid key, or no key and an agent listed in
 // KeylessAgents. agent is the body's agent_id after DefaultAgent applied.
 func (s *Server) writer(c echo.Context, agent string) (identity, error) {
-	if s.auth.valid(presentedKey(c.Request())) {
+	key := presentedKey(c.Request())
+	if s.auth.valid(key) {
 		return identity{AgentID: agent, Via: "key", Trusted: true, Errors: []string{}}, nil
 	}
-	if agent != "" && s.keyless[agent] {
+	// A wrong key is refused, listed agent or not: it is a mistake to show.
+	if key == "" && agent != "" && s.keyless[agent] {
 		return identity{AgentID: agent, Via: "keyless_agents", Trusted: true, Errors: []string{}}, nil
 	}
 	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="model-registry"`)
@@ -115,6 +117,19 @@ func (s *Server) registerCandidate(c echo.Context) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, candidateAnswer{Identity: who, Items: []registry.Candidate{row}})
+}
+
+// requireKey demands a valid key for a read: the platform keeps fitness
+// records and candidates from anon (20260527's access rules), so the
+// registry does not serve them to callers without a key either.
+func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !s.auth.valid(presentedKey(c.Request())) {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="model-registry"`)
+			return registry.ErrUnauthorized
+		}
+		return next(c)
+	}
 }
 
 func (s *Server) listCandidates(c echo.Context) error {

@@ -213,4 +213,15 @@ func TestCandidatesRegisterAndNeverDemote(t *testing.T) {
 	if r := s.do("GET", "/api/model-candidates?validation_status=maybe", nil); r.Status != 400 {
 		t.Errorf("a bad status filter: %d", r.Status)
 	}
+	// The platform keeps candidates and fitness records from anon: so does
+	// the registry, even with reads open.
+	for _, path := range []string{"/api/model-candidates", "/api/model-fitness"} {
+		if r := s.do("GET", path, nil, noKey...); r.Status != 401 {
+			t.Errorf("GET %s without a key: %d", path, r.Status)
+		}
+	}
+	// A wrong key is refused, even for a listed agent.
+	if r := s.do("POST", "/api/model-candidates", bridge, "Authorization", "Bearer wrong"); r.Status != 401 {
+		t.Errorf("a listed agent with a wrong key: %d", r.Status)
+	}
 }

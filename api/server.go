@@ -182,8 +182,8 @@ func (s *Server) routes(e *echo.Echo) {
 	// keyless agent once the body names it (see writer).
 	e.POST("/api/model-fitness", s.recordFitness)
 	e.POST("/api/model-candidates", s.registerCandidate)
-	r.GET("/model-fitness", s.listFitness)
-	r.GET("/model-candidates", s.listCandidates)
+	e.GET("/api/model-fitness", s.listFitness, s.requireKey)
+	e.GET("/api/model-candidates", s.listCandidates, s.requireKey)
 
 	r.GET("/tensorzero/config", s.tensorzeroConfig)
 	r.cachedGET("/tensorzero/functions", s.tensorzeroFunctions)
