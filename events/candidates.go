@@ -47,6 +47,13 @@ func (b *Bridge) subscribeCandidates(nc *nats.Conn, store CandidateStore) error 
 			return fmt.Errorf("events: subscribe %s: %w", subj, err)
 		}
 	}
+	// The server has the subscriptions once Start returns (when connected):
+	// a message published right after is not missed.
+	if nc.IsConnected() {
+		if err := nc.FlushTimeout(5 * time.Second); err != nil {
+			b.log.Warn("NATS did not confirm the candidate subscriptions", "error", err)
+		}
+	}
 	return nil
 }
 
