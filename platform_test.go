@@ -89,6 +89,7 @@ CREATE VIEW reporting.route_weights WITH (security_barrier = true) AS
 CREATE VIEW reporting.mapping_weights AS SELECT id, weight FROM pmoves_core.service_model_mappings;
 GRANT SELECT ON reporting.routes, reporting.route_weights TO anon;
 GRANT SELECT ON reporting.mapping_weights TO service_role WITH GRANT OPTION;
+GRANT SELECT (weight, service_name) ON reporting.routes TO authenticated;
 COMMENT ON VIEW reporting.routes IS 'routing report';
 COMMENT ON COLUMN reporting.routes.weight IS 'share of traffic';
 `
@@ -165,6 +166,12 @@ SELECT 'relation ' || oid::regclass || ' owner=' || pg_get_userbyid(relowner) ||
   FROM foreign_rel
 UNION ALL
 SELECT 'view ' || oid::regclass || ' ' || pg_get_viewdef(oid) FROM foreign_rel WHERE relkind IN ('v', 'm')
+UNION ALL
+SELECT 'column acl ' || a.attrelid::regclass || '.' || a.attname || ' ' || a.attacl::text
+  FROM pg_attribute a WHERE a.attrelid IN (SELECT oid FROM foreign_rel) AND a.attnum > 0 AND a.attacl IS NOT NULL
+UNION ALL
+SELECT 'rule ' || r.ev_class::regclass || ' ' || r.rulename || ' ' || pg_get_ruledef(r.oid)
+  FROM pg_rewrite r WHERE r.ev_class IN (SELECT oid FROM foreign_rel) AND r.rulename <> '_RETURN' 
 UNION ALL
 SELECT 'policy ' || p.polrelid::regclass || ' ' || p.polname || ' ' || p.polcmd::text || ' '
        || array_to_string(ARRAY(SELECT r::regrole::text FROM unnest(p.polroles) r ORDER BY 1), ',') || ' '
@@ -504,12 +511,21 @@ func getOK(t *testing.T, url string) []byte {
 	return body
 }
 
+// rowsTheChecksRefuse are rows the platform allows and the registry's
+// checks would refuse: an object of capabilities, a negative priority.
+const rowsTheChecksRefuse = `
+INSERT INTO pmoves_core.models (provider_id, name, model_id, model_type, capabilities)
+SELECT id, 'object_caps', 'object-caps:1b', 'chat', '{"vision": true}' FROM pmoves_core.model_providers WHERE name = 'ollama_local';
+INSERT INTO pmoves_core.service_model_mappings (service_name, function_name, model_id, variant_name, priority)
+SELECT 'odd', 'chat', id, 'negative', -3 FROM pmoves_core.models WHERE name = 'object_caps';`
+
 // TestConcurrentMigrationsBothSucceed starts two runs at once on one
 // platform database: the advisory lock makes one wait, and it then finds
-// nothing to apply.
+// nothing to apply. The database holds rows the registry's checks would
+// refuse: the checks are left out, so the platform can still update them.
 func TestConcurrentMigrationsBothSucceed(t *testing.T) {
 	t.Parallel()
-	url := platformDatabase(t, "")
+	url := platformDatabase(t, rowsTheChecksRefuse)
 	names, err := dbmigrate.Migrations(sqlFS())
 	if err != nil {
 		t.Fatal(err)
@@ -536,5 +552,10 @@ func TestConcurrentMigrationsBothSucceed(t *testing.T) {
 	conn := dbtest.Connect(t, url)
 	if got := lines(t, conn, `SELECT count(*)::text FROM pmoves_core.registry_schema_migrations`); !cmp.Equal(got, []string{strconv.Itoa(len(names))}) {
 		t.Errorf("recorded versions: %v, want %d", got, len(names))
+	}
+	if _, err := conn.Exec(context.Background(), `UPDATE pmoves_core.models SET description = 'still writable' WHERE name = 'object_caps';
+		UPDATE pmoves_core.service_model_mappings SET weight = 2 WHERE variant_name = 'negative';
+		INSERT INTO pmoves_core.model_deployments (model_id, node_id) SELECT id, 'n' FROM pmoves_core.models WHERE name = 'object_caps'`); err != nil {
+		t.Errorf("the platform's own rows and writes after the upgrade: %v", err)
 	}
 }

@@ -59,7 +59,8 @@ func serveRegistry(ctx context.Context, cfg Config, log *slog.Logger, ln net.Lis
 	// pointer.
 	var handler atomic.Pointer[api.Server]
 	onChange := func(e registry.ChangeEvent) {
-		if h := handler.Load(); h != nil && e.ResourceType != registry.ResourceDeployment {
+		if h := handler.Load(); h != nil && e.ResourceType != registry.ResourceDeployment &&
+			e.ResourceType != registry.ResourceCandidate {
 			h.Invalidate()
 		}
 	}

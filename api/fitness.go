@@ -43,12 +43,14 @@ type candidateAnswer struct {
 // body's agent_id is known: a valid key, or no key and an agent listed in
 // KeylessAgents. agent is the body's agent_id after DefaultAgent applied.
 func (s *Server) writer(c echo.Context, agent string) (identity, error) {
-	key := presentedKey(c.Request())
-	if s.auth.valid(key) {
+	r := c.Request()
+	if s.auth.valid(presentedKey(r)) {
 		return identity{AgentID: agent, Via: "key", Trusted: true, Errors: []string{}}, nil
 	}
-	// A wrong key is refused, listed agent or not: it is a mistake to show.
-	if key == "" && agent != "" && s.keyless[agent] {
+	// Any credential that is not a valid key is refused, listed agent or
+	// not: only a request that shows none may go the keyless way.
+	noCredential := r.Header.Get("Authorization") == "" && r.Header.Get("apikey") == ""
+	if noCredential && agent != "" && s.keyless[agent] {
 		return identity{AgentID: agent, Via: "keyless_agents", Trusted: true, Errors: []string{}}, nil
 	}
 	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="model-registry"`)
@@ -103,6 +105,11 @@ func (s *Server) registerCandidate(c echo.Context) error {
 	}
 	if err := in.Validate(); err != nil {
 		return err
+	}
+	if who.Via != "key" && in.ValidationStatus != nil && *in.ValidationStatus != registry.CandidateProposed {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="model-registry"`)
+		return &httpError{http.StatusUnauthorized, codeUnauthorized,
+			"a keyless agent may only propose candidates (validation_status candidate); deciding one needs a key"}
 	}
 	row, created, err := s.store.UpsertCandidate(c.Request().Context(), in)
 	if err != nil {

@@ -126,10 +126,11 @@ func TestFitnessWhoMayWrite(t *testing.T) {
 		t.Errorf("no agent_id and no default agent: %d %s", r.Status, r.Body)
 	}
 	for body, field := range map[string]string{
-		`{"model_id":"m","source":"guess","lane":"chat","agent_id":"a"}`:                         "source",
-		`{"model_id":"","source":"manual","lane":"chat","agent_id":"a"}`:                         "model_id",
-		`{"model_id":"m","source":"manual","lane":"chat","agent_id":"a","training_metrics":[1]}`: "training_metrics",
-		`{"model_id":"m","source":"manual","lane":"chat","agent_id":"a","colour":"red"}`:         "colour",
+		`{"model_id":"m","source":"manual","lane":"chat","agent_id":"a","tensorzero_metrics":{"x":"a\u0000b"}}`: "tensorzero_metrics",
+		`{"model_id":"m","source":"guess","lane":"chat","agent_id":"a"}`:                                        "source",
+		`{"model_id":"","source":"manual","lane":"chat","agent_id":"a"}`:                                        "model_id",
+		`{"model_id":"m","source":"manual","lane":"chat","agent_id":"a","training_metrics":[1]}`:                "training_metrics",
+		`{"model_id":"m","source":"manual","lane":"chat","agent_id":"a","colour":"red"}`:                        "colour",
 	} {
 		r := s.do("POST", "/api/model-fitness", body)
 		if _, _, fields := r.errorOf(t); r.Status != 400 || fields[field] == "" {
@@ -220,8 +221,16 @@ func TestCandidatesRegisterAndNeverDemote(t *testing.T) {
 			t.Errorf("GET %s without a key: %d", path, r.Status)
 		}
 	}
-	// A wrong key is refused, even for a listed agent.
-	if r := s.do("POST", "/api/model-candidates", bridge, "Authorization", "Bearer wrong"); r.Status != 401 {
-		t.Errorf("a listed agent with a wrong key: %d", r.Status)
+	// Any credential that is not a valid key is refused, even for a listed
+	// agent; and a keyless agent may only propose.
+	for _, h := range [][]string{{"Authorization", "Bearer wrong"}, {"Authorization", "Basic dXNlcjpwYXNz"},
+		{"Authorization", "Bearer"}, {"apikey", "wrong"}} {
+		if r := s.do("POST", "/api/model-candidates", bridge, h...); r.Status != 401 {
+			t.Errorf("a listed agent with %v: %d", h, r.Status)
+		}
+	}
+	decide := strings.Replace(bridge, `"validation_status":"candidate"`, `"validation_status":"activated"`, 1)
+	if r := s.do("POST", "/api/model-candidates", decide, noKey...); r.Status != 401 {
+		t.Errorf("a keyless agent activating a candidate: %d %s", r.Status, r.Body)
 	}
 }

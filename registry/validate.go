@@ -95,6 +95,42 @@ func checkText(f fieldErrors, field string, v *string, max int) {
 	if v != nil && !utf8.ValidString(*v) {
 		f.add(field, "must be valid UTF-8")
 	}
+	if v != nil && strings.ContainsRune(*v, 0) {
+		f.add(field, "must not contain NUL characters")
+	}
+}
+
+// hasNUL reports whether a JSON value holds a NUL character in a string or
+// key (PostgreSQL's text and jsonb refuse them).
+func hasNUL(raw json.RawMessage) bool {
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return false
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch x := v.(type) {
+		case string:
+			return strings.ContainsRune(x, 0)
+		case []any:
+			for _, e := range x {
+				if walk(e) {
+					return true
+				}
+			}
+		case map[string]any:
+			for k, e := range x {
+				if strings.ContainsRune(k, 0) || walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
 }
 
 func checkNonNegative(f fieldErrors, field string, v *int) {
@@ -111,5 +147,9 @@ func checkObject(f fieldErrors, field string, v json.RawMessage) {
 	}
 	if t[0] != '{' || !json.Valid(t) {
 		f.add(field, "must be a JSON object")
+		return
+	}
+	if hasNUL(t) {
+		f.add(field, "must not contain NUL characters")
 	}
 }

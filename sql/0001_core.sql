@@ -136,6 +136,25 @@ SELECT 'model_deployments', to_jsonb(moved),
        'duplicate deployment of one model on one node; the newest registration stays'
   FROM moved;
 
+-- The platform's own alias key, (model_id, context), which its seed upserts
+-- on: a table older than the platform's may break it (two aliases of one
+-- model in one context). The oldest stays. This pass runs first: the
+-- next one then sees only rows the platform's own key allows.
+WITH ranked AS (
+  SELECT id, row_number() OVER (PARTITION BY model_id, context
+                                ORDER BY created_at ASC NULLS LAST, id ASC) AS rn
+    FROM pmoves_core.model_aliases
+   WHERE context IS NOT NULL
+), moved AS (
+  DELETE FROM pmoves_core.model_aliases a
+   USING ranked r
+   WHERE a.id = r.id AND r.rn > 1
+  RETURNING a.*
+)
+INSERT INTO pmoves_core.registry_upgrade_archive (table_name, row, reason)
+SELECT 'model_aliases', to_jsonb(moved), 'second alias of one model in one context; the oldest stays'
+  FROM moved;
+
 -- Aliases: one alias name per context (NULL is one context). The platform's
 -- key is (model_id, context), so one name could point at two models. The
 -- alias of an active model of an active provider stays, then the oldest
@@ -156,24 +175,6 @@ WITH ranked AS (
 INSERT INTO pmoves_core.registry_upgrade_archive (table_name, row, reason)
 SELECT 'model_aliases', to_jsonb(moved),
        'alias name already used in this context by another model; the active, then oldest, alias stays'
-  FROM moved;
-
--- The platform's own alias key, (model_id, context), which its seed upserts
--- on: a table older than the platform's may break it (two aliases of one
--- model in one context). The oldest stays, as above.
-WITH ranked AS (
-  SELECT id, row_number() OVER (PARTITION BY model_id, context
-                                ORDER BY created_at ASC NULLS LAST, id ASC) AS rn
-    FROM pmoves_core.model_aliases
-   WHERE context IS NOT NULL
-), moved AS (
-  DELETE FROM pmoves_core.model_aliases a
-   USING ranked r
-   WHERE a.id = r.id AND r.rn > 1
-  RETURNING a.*
-)
-INSERT INTO pmoves_core.registry_upgrade_archive (table_name, row, reason)
-SELECT 'model_aliases', to_jsonb(moved), 'second alias of one model in one context; the oldest stays'
   FROM moved;
 
 -- Columns the registry adds -------------------------------------------------
@@ -292,7 +293,8 @@ ALTER TABLE pmoves_core.models
   ALTER COLUMN active SET DEFAULT true, ALTER COLUMN vram_mb SET DEFAULT 0;
 ALTER TABLE pmoves_core.service_model_mappings
   ALTER COLUMN priority SET DEFAULT 5, ALTER COLUMN weight SET DEFAULT 1.0, ALTER COLUMN params SET DEFAULT '{}'::jsonb;
-ALTER TABLE pmoves_core.model_deployments ALTER COLUMN status SET DEFAULT 'loading';
+ALTER TABLE pmoves_core.model_deployments
+  ALTER COLUMN status SET DEFAULT 'loading', ALTER COLUMN provider_type SET DEFAULT 'custom';
 
 -- An earlier build of the registry named the mapping key differently.
 DO $$
@@ -370,8 +372,9 @@ BEGIN
 END $$;
 
 -- Checks, added once by name. A check that rows the platform allowed would
--- break is added NOT VALID: it holds for every new or changed row, the old
--- rows stay, and a warning names it.
+-- break is not added at all (a warning names it): even NOT VALID it would
+-- refuse every later update of those rows, which the platform may still
+-- make. The API checks the same rules on what it writes.
 DO $$
 DECLARE
   c record;
@@ -402,11 +405,10 @@ BEGIN
   LOOP
     CONTINUE WHEN EXISTS (SELECT FROM pg_constraint
                           WHERE conname = c.name AND conrelid = format('pmoves_core.%I', c.tbl)::regclass);
-    EXECUTE format('ALTER TABLE pmoves_core.%I ADD CONSTRAINT %I %s NOT VALID', c.tbl, c.name, c.def);
     BEGIN
-      EXECUTE format('ALTER TABLE pmoves_core.%I VALIDATE CONSTRAINT %I', c.tbl, c.name);
+      EXECUTE format('ALTER TABLE pmoves_core.%I ADD CONSTRAINT %I %s', c.tbl, c.name, c.def);
     EXCEPTION WHEN check_violation THEN
-      RAISE WARNING 'pmoves_core.%: existing rows break %; it holds for new and changed rows only', c.tbl, c.name;
+      RAISE WARNING 'pmoves_core.%: existing rows break %, so it is not added; fix them and run migrate again', c.tbl, c.name;
     END;
   END LOOP;
 END $$;

@@ -105,7 +105,9 @@ CREATE INDEX IF NOT EXISTS models_model_id_idx ON pmoves_core.models (model_id);
 -- Answers one element per event, in order: {"deployment": row, "applied",
 -- "created"} (created: the event inserted the pair's row, xmax = 0 of the
 -- upsert) or {"error":
--- "not_found" | "conflict" | "invalid", "message"}.
+-- "not_found" | "conflict" | "invalid", "message"}. A deadlock with another
+-- batch fails the whole call (its locks go at once) and the caller retries;
+-- callers order a batch by node to make that rare.
 CREATE OR REPLACE FUNCTION pmoves_core.registry_record_deployments(p_events jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql

@@ -30,6 +30,7 @@ BEGIN
     acl         aclitem[],
     comment     text,
     col_comments jsonb,
+    col_acls    jsonb,
     depth       integer
   ) ON COMMIT DROP;
 
@@ -61,8 +62,9 @@ BEGIN
       RAISE EXCEPTION 'materialized view %.% reads %; drop it before migrating and create it again after',
         v.nspname, v.relname, target;
     END IF;
-    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = v.oid) THEN
-      RAISE EXCEPTION 'view %.% reads % and has triggers; drop them before migrating and create them again after',
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = v.oid)
+       OR EXISTS (SELECT FROM pg_rewrite WHERE ev_class = v.oid AND rulename <> '_RETURN') THEN
+      RAISE EXCEPTION 'view %.% reads % and has triggers or rules; drop them before migrating and create them again after',
         v.nspname, v.relname, target;
     END IF;
     INSERT INTO registry_saved_views
@@ -71,6 +73,9 @@ BEGIN
            (SELECT jsonb_object_agg(a.attname, col_description(c.oid, a.attnum))
               FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND col_description(c.oid, a.attnum) IS NOT NULL),
+           (SELECT jsonb_object_agg(a.attname, a.attacl::text[])
+              FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attacl IS NOT NULL),
            v.depth
       FROM pg_class c WHERE c.oid = v.oid;
     n := n + 1;
@@ -131,6 +136,16 @@ BEGIN
     END IF;
     FOR c IN SELECT key, value FROM jsonb_each_text(coalesce(v.col_comments, '{}')) LOOP
       EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', rel, c.key, c.value);
+    END LOOP;
+    -- Column grants, as they were.
+    FOR g IN SELECT cols.key AS col, a.grantee, a.privilege_type, a.is_grantable
+               FROM jsonb_each(coalesce(v.col_acls, '{}')) cols,
+                    LATERAL (SELECT x::aclitem AS item FROM jsonb_array_elements_text(cols.value) x) items,
+                    LATERAL aclexplode(ARRAY[items.item]) a
+    LOOP
+      EXECUTE format('GRANT %s (%I) ON %s TO %s%s', g.privilege_type, g.col, rel,
+                     CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END,
+                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
     n := n + 1;
   END LOOP;

@@ -2,6 +2,7 @@ package supabase
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,5 +58,56 @@ func TestIntegrationCandidatesFromNATS(t *testing.T) {
 	gym := byHF["https://huggingface.co/acme/gym-3b"]
 	if gym.ModelID != "acme/gym-3b" || gym.Source != "agentgym" || gym.AgentID != "hf-research-intake" {
 		t.Errorf("published candidate %+v", gym)
+	}
+}
+
+// TestIntegrationCandidateRacesNeverDemote: registrations racing a decision
+// never set the decided status back, and of two first registrations one
+// creates the row and the other keeps its agent.
+func TestIntegrationCandidateRacesNeverDemote(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dbtest.TemplateEmpty)
+	ctx := context.Background()
+	input := func(agent string, status registry.CandidateStatus) registry.CandidateInput {
+		str := func(s string) *string { return &s }
+		return registry.CandidateInput{ModelID: "acme/x", HFID: "acme/x", IntendedLane: str("chat"), AgentID: str(agent),
+			SignedTrailRef: str("trail"), ValidationStatus: &status}
+	}
+	for round := range 10 {
+		e.exec(t, `DELETE FROM pmoves_core.model_candidates`)
+		var wg sync.WaitGroup
+		created := make([]bool, 2)
+		for i, agent := range []string{"first", "second"} {
+			wg.Go(func() {
+				_, c, err := e.c.UpsertCandidate(ctx, input(agent, registry.CandidateProposed))
+				ok(t, err)
+				created[i] = c
+			})
+		}
+		wg.Wait()
+		if created[0] == created[1] {
+			t.Fatalf("round %d: created %v, want exactly one new row", round, created)
+		}
+		cands, _, err := e.c.ListCandidates(ctx, registry.CandidateFilter{})
+		ok(t, err)
+		if len(cands) != 1 || (created[0] && cands[0].AgentID != "first") || (created[1] && cands[0].AgentID != "second") {
+			t.Fatalf("round %d: %+v, want one row keeping its first agent", round, cands)
+		}
+		wg.Go(func() {
+			_, _, err := e.c.UpsertCandidate(ctx, input("reviewer", registry.CandidateValidated))
+			ok(t, err)
+		})
+		for range 3 {
+			wg.Go(func() {
+				_, _, err := e.c.UpsertCandidate(ctx, input("bridge", registry.CandidateProposed))
+				ok(t, err)
+			})
+		}
+		wg.Wait()
+		cands, _, err = e.c.ListCandidates(ctx, registry.CandidateFilter{})
+		ok(t, err)
+		if cands[0].ValidationStatus != registry.CandidateValidated {
+			t.Fatalf("round %d: status %s after a decision raced re-registrations", round, cands[0].ValidationStatus)
+		}
 	}
 }

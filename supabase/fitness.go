@@ -92,6 +92,11 @@ func (c *Client) ListCandidates(ctx context.Context, f registry.CandidateFilter)
 // candidate (registry.MergeCandidateStatus), and an existing row keeps the
 // agent that first registered it. It returns the row as stored and whether
 // it was new.
+//
+// The status rule needs the stored row, so the write is guarded by what was
+// read: a new row is inserted only if none appeared meanwhile, an existing
+// one updated only if its status and updated_at are still those read;
+// otherwise it reads again (a few times, then it is a conflict).
 func (c *Client) UpsertCandidate(ctx context.Context, in registry.CandidateInput) (registry.Candidate, bool, error) {
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
@@ -99,36 +104,53 @@ func (c *Client) UpsertCandidate(ctx context.Context, in registry.CandidateInput
 		return registry.Candidate{}, false, err
 	}
 	lane := in.EffectiveLane()
-	existing, err := execRows[registry.Candidate](ctx, c, c.pg.From(tableCandidates).Select("*", "", false).
-		Eq("hf_id", in.HFID).Eq("intended_lane", lane).Limit(1, ""))
-	if err != nil {
-		return registry.Candidate{}, false, err
+	for range 5 {
+		existing, err := execRows[registry.Candidate](ctx, c, c.pg.From(tableCandidates).Select("*", "", false).
+			Eq("hf_id", in.HFID).Eq("intended_lane", lane).Limit(1, ""))
+		if err != nil {
+			return registry.Candidate{}, false, err
+		}
+		var cur *registry.Candidate
+		if len(existing) == 1 {
+			cur = &existing[0]
+		}
+		cols := in.Columns(cur, time.Now())
+		cols["intended_lane"] = lane
+		var resp *response
+		if cur == nil {
+			body, err := json.Marshal(cols)
+			if err != nil {
+				return registry.Candidate{}, false, err
+			}
+			resp, err = c.do(ctx, http.MethodPost, tableCandidates,
+				newQuery("").set("on_conflict", "hf_id,intended_lane").encode(),
+				"resolution=ignore-duplicates,return=representation", body)
+			if err != nil {
+				return registry.Candidate{}, false, translate(err, nil)
+			}
+		} else {
+			cols["agent_id"] = cur.AgentID
+			body, err := json.Marshal(cols)
+			if err != nil {
+				return registry.Candidate{}, false, err
+			}
+			q := newQuery("").eq("id", cur.ID).eq("validation_status", string(cur.ValidationStatus)).
+				eq("updated_at", stamp(cur.UpdatedAt))
+			resp, err = c.do(ctx, http.MethodPatch, tableCandidates, q.encode(), "return=representation", body)
+			if err != nil {
+				return registry.Candidate{}, false, translate(err, nil)
+			}
+		}
+		rows, err := decodeRows[registry.Candidate](c, resp.status, resp.body)
+		if err != nil {
+			return registry.Candidate{}, false, err
+		}
+		if len(rows) == 1 {
+			return rows[0], cur == nil, nil
+		}
+		// Someone else wrote the candidate in between: read it again.
 	}
-	var cur *registry.Candidate
-	if len(existing) == 1 {
-		cur = &existing[0]
-	}
-	cols := in.Columns(cur, time.Now())
-	cols["intended_lane"] = lane
-	if cur != nil {
-		// The proposed row needs agent_id (NOT NULL) even when it only
-		// updates: the first registrant's.
-		cols["agent_id"] = cur.AgentID
-	}
-	body, err := json.Marshal(cols)
-	if err != nil {
-		return registry.Candidate{}, false, err
-	}
-	resp, err := c.do(ctx, http.MethodPost, tableCandidates,
-		newQuery("").set("on_conflict", "hf_id,intended_lane").encode(),
-		"resolution=merge-duplicates,return=representation", body)
-	if err != nil {
-		return registry.Candidate{}, false, translate(err, nil)
-	}
-	rows, err := decodeRows[registry.Candidate](c, resp.status, resp.body)
-	if err != nil {
-		return registry.Candidate{}, false, err
-	}
-	row, err := one(c, rows)
-	return row, cur == nil, err
+	return registry.Candidate{}, false, &described{
+		msg: fmt.Sprintf("candidate %s for lane %s kept changing while it was registered; try again", in.HFID, lane),
+		err: registry.ErrConflict}
 }

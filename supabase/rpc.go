@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pmoves/model-registry/registry"
@@ -209,6 +211,23 @@ func (c *Client) recordDeployments(ctx context.Context, regs []registry.Deployme
 	if len(batch) == 0 {
 		return ds, applied, created, errs
 	}
+	// In node order, each node's events kept in theirs (so each pair's, however
+	// its model is named): replicas applying batches over the same nodes lock
+	// them in one order, which makes a deadlock rare (one fails the call, and
+	// the events are redelivered).
+	order := make([]int, len(batch))
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		x, y := batch[a], batch[b]
+		return strings.Compare(x.NodeID, y.NodeID)
+	})
+	sorted, sortedIndex := make([]deploymentEvent, len(batch)), make([]int, len(batch))
+	for j, k := range order {
+		sorted[j], sortedIndex[j] = batch[k], index[k]
+	}
+	batch, index = sorted, sortedIndex
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
 	var results []deploymentResult

@@ -3,8 +3,11 @@ package supabase
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,5 +74,39 @@ func TestIntegrationRegistryFunctionsThroughPostgREST(t *testing.T) {
 				t.Errorf("%s calls %s: %d, want %d", role, fn, res.StatusCode, status)
 			}
 		}
+	}
+}
+
+// TestIntegrationOppositeBatchesDoNotDeadlock: two replicas recording the
+// same pairs in opposite orders at once. Batches are sent in node order,
+// so they lock the pairs in one order and neither fails.
+func TestIntegrationOppositeBatchesDoNotDeadlock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dbtest.TemplateEmpty)
+	p := e.provider(t, "ollama_local", registry.ProviderOllama)
+	m := e.model(t, p.ID, "m", "m:7b")
+	const n = 60
+	forward := make([]registry.DeploymentRegistration, n)
+	observed := make([]time.Time, n)
+	for i := range n {
+		forward[i] = registry.DeploymentRegistration{ModelID: m.ID, NodeID: fmt.Sprintf("gpu-%03d", i), ProviderType: registry.DeployOllama}
+		observed[i] = base()
+	}
+	backward := slices.Clone(forward)
+	slices.Reverse(backward)
+	for round := range 5 {
+		var wg sync.WaitGroup
+		for _, regs := range [][]registry.DeploymentRegistration{forward, backward} {
+			wg.Go(func() {
+				_, _, errs := e.c.RecordDeployments(context.Background(), regs, observed)
+				for i, err := range errs {
+					if err != nil {
+						t.Errorf("round %d, event %d: %v", round, i, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
 	}
 }

@@ -241,14 +241,14 @@ func (s *Syncer) pass(ctx context.Context, force bool) (o Outcome) {
 			s.input, s.etag = in.fingerprint, in.etag
 		}
 	}()
-	if exists && bytes.Equal(candidate, current) {
-		return Outcome{Result: Unchanged, Generation: gen, Hash: hash, Findings: in.findings}
-	}
 	if g, failed, err := s.history.Failed(candidate); err != nil {
 		return Outcome{Result: Failed, Generation: gen, Hash: hash, Err: err}
 	} else if failed {
 		return Outcome{Result: Skipped, Generation: gen, Hash: hash, FailedGen: g.Number, Findings: in.findings,
 			Err: fmt.Errorf("the gateway did not come back with this configuration as generation %d; change the registry, or roll back to it by hand", g.Number)}
+	}
+	if exists && bytes.Equal(candidate, current) {
+		return Outcome{Result: Unchanged, Generation: gen, Hash: hash, Findings: in.findings}
 	}
 	if err := Check(candidate); err != nil {
 		o := Outcome{Result: Rejected, Generation: gen, Hash: hash, Err: err, Findings: in.findings}
@@ -298,6 +298,10 @@ func (s *Syncer) write(ctx context.Context, current []byte, exists bool, candida
 		}
 		return o
 	}
+	if cmdErr != nil {
+		// The gateway was not restarted: its health says nothing of gen.
+		return s.rollBack(ctx, gen, prev, exists, cmdErr)
+	}
 	if err := a.Healthy(ctx); err != nil {
 		return s.rollBack(ctx, gen, prev, exists, errors.Join(cmdErr, err))
 	}
@@ -312,6 +316,11 @@ func (s *Syncer) rollBack(ctx context.Context, gen, prev Generation, hadPrev boo
 		cause = errors.Join(cause, fmt.Errorf("mark generation %d failed: %w", gen.Number, err))
 	}
 	if !hadPrev {
+		// There was no file before: the failed one goes, so that it is not
+		// taken for the current configuration.
+		if err := os.Remove(s.opts.File); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			cause = errors.Join(cause, fmt.Errorf("remove the failed file: %w", err))
+		}
 		o.Result, o.Err = Failed, fmt.Errorf("%w; no earlier generation to restore", cause)
 		return o
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -273,5 +274,52 @@ func TestSyncSplice(t *testing.T) {
 	err := s.Once(context.Background())
 	if !errors.Is(err, ErrMarkers) || read(t, file) != config("no markers") {
 		t.Errorf("a file without markers: %v", err)
+	}
+}
+
+// TestSyncRollsBackWhenTheCommandFails: with a gateway to watch, a restart
+// command that fails means the gateway never loaded the new file, healthy
+// or not: the change is rolled back.
+func TestSyncRollsBackWhenTheCommandFails(t *testing.T) {
+	reg, srv := newFakeRegistry(t, config("good"))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tensorzero.toml")
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(healthy.Close)
+	flag := filepath.Join(dir, "fail")
+	s := newSyncer(t, Options{File: file, Source: &Source{URL: srv.URL},
+		Apply: Applier{Command: `test ! -e ` + flag, GatewayURL: healthy.URL, HealthTimeout: 600e6}})
+	ctx := context.Background()
+	if err := s.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg.set(config("next"))
+	if o := s.Sync(ctx, false); o.Result != RolledBack || o.FailedGen != 2 || read(t, file) != config("good") {
+		t.Errorf("a failing restart command with a healthy gateway: %+v, file %q", o, read(t, file))
+	}
+}
+
+// TestFailedFirstWriteIsNotKept: when there was no file before, a change
+// the gateway refuses is removed, and the next pass does not take it for
+// the current configuration.
+func TestFailedFirstWriteIsNotKept(t *testing.T) {
+	_, srv := newFakeRegistry(t, config("broken"))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tensorzero.toml")
+	gw := brokenGateway(t, file)
+	s := newSyncer(t, Options{File: file, Source: &Source{URL: srv.URL},
+		Apply: Applier{GatewayURL: gw.URL, HealthTimeout: 300e6}})
+	ctx := context.Background()
+	if o := s.Sync(ctx, true); o.Result != Failed || o.Err == nil {
+		t.Fatalf("first write refused by the gateway: %+v", o)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused file is still there: %v", err)
+	}
+	if err := s.Once(ctx); err == nil {
+		t.Error("a second --once with the refused configuration succeeded")
 	}
 }

@@ -126,14 +126,16 @@ func (s *Syncer) subscribe(natsURL string, poke func()) (*nats.Conn, error) {
 }
 
 // changesConfig reports whether a change event can change the
-// configuration: any but a deployment's. An event that does not decode
+// configuration: any but a deployment's or a model candidate's. An event
+// that does not decode
 // counts, to be safe. Only resource_type is read ("ts" is an integer of
 // unix seconds, or RFC 3339 text from older registries).
 func changesConfig(data []byte) bool {
 	var ev struct {
 		ResourceType string `json:"resource_type"`
 	}
-	return json.Unmarshal(data, &ev) != nil || ev.ResourceType != registry.ResourceDeployment
+	return json.Unmarshal(data, &ev) != nil ||
+		ev.ResourceType != registry.ResourceDeployment && ev.ResourceType != registry.ResourceCandidate
 }
 
 // redact hides a password in a URL.
