@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -14,7 +15,7 @@ type Model struct {
 	Name          string          `json:"name"`
 	ModelID       string          `json:"model_id"`
 	ModelType     ModelType       `json:"model_type"`
-	Capabilities  []string        `json:"capabilities"`
+	Capabilities  Capabilities    `json:"capabilities"`
 	VRAMMB        *int            `json:"vram_mb"`
 	ContextLength *int            `json:"context_length"`
 	Description   *string         `json:"description"`
@@ -30,6 +31,46 @@ type Model struct {
 	UpdatedAt     time.Time       `json:"updated_at"`
 
 	ProviderActive *bool `json:"provider_active,omitempty"`
+}
+
+// Capabilities are a model's capabilities as stored. The registry writes a
+// list of names; the platform's column takes any JSON, so a stored model is
+// read leniently: a list keeps its strings, an object of flags gives the
+// names set to true (sorted), a string gives itself, anything else none.
+type Capabilities []string
+
+// UnmarshalJSON reads capabilities as described on Capabilities.
+func (c *Capabilities) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	var out Capabilities
+	switch x := v.(type) {
+	case nil:
+		*c = nil
+		return nil
+	case []any:
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	case map[string]any:
+		for k, on := range x {
+			if on == true {
+				out = append(out, k)
+			}
+		}
+		slices.Sort(out)
+	case string:
+		out = Capabilities{x}
+	}
+	if out == nil {
+		out = Capabilities{}
+	}
+	*c = out
+	return nil
 }
 
 // AliasRef is one alias of a model as a model lists it.

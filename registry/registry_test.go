@@ -3,6 +3,7 @@ package registry_test
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -116,6 +117,25 @@ func TestRegistrationNormalized(t *testing.T) {
 	} {
 		if got := c.in.Normalized(); got != c.want {
 			t.Errorf("%+v.Normalized() = %+v, want %+v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestCapabilitiesReadLeniently(t *testing.T) {
+	for raw, want := range map[string][]string{
+		`["chat","tools"]`:                      {"chat", "tools"},
+		`["chat",7,null]`:                       {"chat"},
+		`{"vision":true,"json":false,"a":true}`: {"a", "vision"},
+		`"chat"`:                                {"chat"},
+		`42`:                                    {},
+		`[]`:                                    {},
+	} {
+		var m registry.Model
+		if err := json.Unmarshal([]byte(`{"capabilities":`+raw+`}`), &m); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if !slices.Equal([]string(m.Capabilities), want) || m.Capabilities == nil {
+			t.Errorf("%s: %#v, want %v", raw, m.Capabilities, want)
 		}
 	}
 }
