@@ -126,19 +126,6 @@ func (s *Server) registerCandidate(c echo.Context) error {
 	return c.JSON(status, candidateAnswer{Identity: who, Items: []registry.Candidate{row}})
 }
 
-// requireKey demands a valid key for a read: the platform keeps fitness
-// records and candidates from anon (20260527's access rules), so the
-// registry does not serve them to callers without a key either.
-func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if !s.auth.valid(presentedKey(c.Request())) {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="model-registry"`)
-			return registry.ErrUnauthorized
-		}
-		return next(c)
-	}
-}
-
 func (s *Server) listCandidates(c echo.Context) error {
 	q := newQuery(c, "model_id", "lane", "source", "validation_status", "limit", "offset")
 	f := registry.CandidateFilter{ModelID: q.str("model_id"), Lane: q.str("lane"), Source: q.str("source"),

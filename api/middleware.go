@@ -19,7 +19,8 @@ const (
 	ctxRequestIDKey = "request_id"
 	ctxErrorKey     = "error_code"
 	headerRequestID = "X-Request-Id"
-	ctxReadOnlyKey  = "read_only" // a POST that changes nothing (validate)
+	ctxReadOnlyKey  = "read_only"    // a POST that changes nothing (validate)
+	ctxKeyedKey     = "key_required" // a read that needs a key whatever the configuration
 )
 
 // requestID takes the caller's X-Request-Id when it is sane, or makes one,
@@ -132,7 +133,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Get(ctxReadOnlyKey) == true {
 			read = true
 		}
-		if read && !s.authAll {
+		if read && !s.authAll && c.Get(ctxKeyedKey) != true {
 			return next(c)
 		}
 		if !s.auth.valid(presentedKey(c.Request())) {

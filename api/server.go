@@ -182,12 +182,22 @@ func (s *Server) routes(e *echo.Echo) {
 	// keyless agent once the body names it (see writer).
 	e.POST("/api/model-fitness", s.recordFitness)
 	e.POST("/api/model-candidates", s.registerCandidate)
-	e.GET("/api/model-fitness", s.listFitness, s.requireKey)
-	e.GET("/api/model-candidates", s.listCandidates, s.requireKey)
+	e.GET("/api/model-fitness", s.listFitness, keyed, s.authenticate)
+	e.GET("/api/model-candidates", s.listCandidates, keyed, s.authenticate)
 
 	r.GET("/tensorzero/config", s.tensorzeroConfig)
 	r.cachedGET("/tensorzero/functions", s.tensorzeroFunctions)
 	e.Add(http.MethodPost, "/api/tensorzero/validate", s.tensorzeroValidate, readOnly, s.authenticate)
+}
+
+// keyed marks a read that always needs a key: the platform keeps fitness
+// records and candidates from anon (20260527's access rules), so the
+// registry does not serve them to callers without a key either.
+func keyed(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(ctxKeyedKey, true)
+		return next(c)
+	}
 }
 
 // readOnly marks a route that takes a body but changes nothing, so it is
