@@ -20,38 +20,14 @@ import (
 // PostgREST-compatible server and PostgreSQL, and drives it the way GPU
 // nodes and API clients do.
 func TestGPUEventsEndToEnd(t *testing.T) {
-	env := restStack(t, dbtest.TemplateSeeded)
-	ns, err := natsdev.Start(natsdev.Options{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	port := freePort(t)
-	env["NATS_URL"], env["MODEL_REGISTRY_PORT"], env["NATS_DEFAULT_NODE"] = ns.URL(), strconv.Itoa(port), "default-node"
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, []string{"serve"}, fakeEnv(env), io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	waitOK(t, base+"/healthz", errc)
-
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	base, env, nc := platformServe(t, map[string]string{"NATS_DEFAULT_NODE": "default-node"})
 	changes, err := nc.SubscribeSync(registry.ChangeEventType)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the bridge to use JetStream", func() bool {
-		return strings.Contains(get(t, base+"/healthz"), `"nats_mode":"jetstream"`)
-	})
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 
 	publish := func(subject, node, payload string) {
 		t.Helper()

@@ -76,10 +76,8 @@ func (c *Client) ListModelsJSON(ctx context.Context, f registry.ModelFilter) (js
 	if !ok || total < 0 {
 		return nil, 0, c.malformed(resp.status, "missing or bad Content-Range with count=exact", nil)
 	}
-	// PostgREST built this array; a full validation would cost a quarter of
-	// the request. A cut or foreign body lacks the brackets.
-	body := bytes.TrimSpace(resp.body)
-	if len(body) < 2 || body[0] != '[' || body[len(body)-1] != ']' {
+	body, ok := jsonArray(resp.body)
+	if !ok {
 		return nil, 0, c.malformed(resp.status, "the answer is not a JSON array", nil)
 	}
 	if rows := rangeRows(cr); rows < p.Limit && p.Offset+rows < total {
@@ -99,8 +97,8 @@ func (c *Client) ListModelsJSON(ctx context.Context, f registry.ModelFilter) (js
 func allJSON(ctx context.Context, c *Client, rel string, q *query, offset int) (json.RawMessage, int, error) {
 	out := []byte{'['}
 	total, err := pages(ctx, c, rel, q, -1, offset, func(r *response) (int, error) {
-		body := bytes.TrimSpace(r.body)
-		if len(body) < 2 || body[0] != '[' || body[len(body)-1] != ']' {
+		body, ok := jsonArray(r.body)
+		if !ok {
 			return 0, c.malformed(r.status, "the answer is not a JSON array", nil)
 		}
 		rows := rangeRows(r.header.Get("Content-Range"))
@@ -116,6 +114,14 @@ func allJSON(ctx context.Context, c *Client, rel string, q *query, offset int) (
 		return nil, 0, err
 	}
 	return append(out, ']'), total, nil
+}
+
+// jsonArray trims a body PostgREST built and checks it has an array's
+// brackets; a full validation would cost a quarter of the request, and a cut
+// or foreign body lacks them.
+func jsonArray(body []byte) ([]byte, bool) {
+	body = bytes.TrimSpace(body)
+	return body, len(body) >= 2 && body[0] == '[' && body[len(body)-1] == ']'
 }
 
 // rangeRows counts the rows of a Content-Range "first-last/total".

@@ -175,9 +175,6 @@ func (c *Client) RecordDeployments(ctx context.Context, regs []registry.Deployme
 func (c *Client) RegisterDeployment(ctx context.Context, r registry.DeploymentRegistration) (registry.Deployment, bool, error) {
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
-	if err := r.Validate(); err != nil {
-		return registry.Deployment{}, false, err
-	}
 	ds, _, created, errs := c.recordDeployments(ctx, []registry.DeploymentRegistration{r}, []time.Time{time.Now()}, true)
 	if errs[0] != nil {
 		return registry.Deployment{}, false, errs[0]
